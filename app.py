@@ -1,0 +1,490 @@
+"""The web product: a Gradio chat page, an embeddable widget and a JSON API over one Bot, served by uvicorn.
+
+`python app.py` builds the index if needed and serves; `python app.py export-feedback [--out FILE]` writes CSV.
+"""
+
+import os
+
+# Before gradio is imported: its analytics (and the hub's telemetry) must never phone home.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import html  # noqa: E402
+import sqlite3  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import unicodedata  # noqa: E402
+from collections import deque  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Protocol, TextIO  # noqa: E402
+
+import gradio as gr  # noqa: E402
+import uvicorn  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
+from fastapi.exceptions import RequestValidationError  # noqa: E402
+from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
+from fastapi.responses import FileResponse, JSONResponse  # noqa: E402
+from pydantic import BaseModel, Field  # noqa: E402
+from starlette.exceptions import HTTPException  # noqa: E402
+
+from bot.errors import BadQuestion, HamstringBotError  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.types import Answer, Message  # noqa: E402
+from ingest.corpus import load_articles  # noqa: E402
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+# The web component script that ships inside the installed gradio package, so an embedding page loads
+# exactly the version this server runs, and works without any CDN.
+GRADIO_JS = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
+# Development origins: any port on this machine may embed or call the bot.
+LOCAL_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
+EXAMPLES = [
+    "Why do my hamstrings feel tight after running?",
+    "How do I strengthen my hamstrings?",
+    "What is high hamstring tendinopathy?",
+    "Should I stretch an injured hamstring?",
+]
+
+
+class Asker(Protocol):
+    def ask(self, question: str, history: list[dict] | None = None) -> Answer: ...
+
+
+# ---- input hygiene ------------------------------------------------------------------------------------
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (keeping newlines and tabs) and lone surrogates; trim the ends."""
+    return "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
+    ).strip()
+
+
+def question_problem(question: str, settings: Settings) -> str | None:
+    """What is wrong with a cleaned question, in words for the runner; None when it can be asked."""
+    if not question:
+        return f"Type a question about hamstring pain first — for example: “{EXAMPLES[0]}”"
+    if len(question) > settings.max_message_chars:
+        return (
+            f"Your message is {len(question):,} characters long; please keep it under "
+            f"{settings.max_message_chars:,} characters and ask one question at a time."
+        )
+    return None
+
+
+def trim_history(history: list[dict], settings: Settings) -> list[dict]:
+    """Clean each message, drop empty ones and keep only the newest max_history_messages."""
+    kept = [{"role": m["role"], "content": clean_text(m["content"])} for m in history]
+    kept = [m for m in kept if m["content"]]
+    return kept[-settings.max_history_messages :] if settings.max_history_messages else []
+
+
+# ---- rendering ------------------------------------------------------------------------------------------
+# Everything shown in the chat is built here as HTML from escaped text: the chat's Markdown renderer
+# never sees raw user or corpus text, so nothing typed can become markup or script.
+
+
+def _esc(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>")
+
+
+def render_user(text: str) -> str:
+    return f'<div class="hb-user">{_esc(text)}</div>'
+
+
+def render_answer(answer: Answer, titles: dict[str, str], words: int | None = None) -> str:
+    """The answer as the chat shows it; with `words`, only that much of the text (while streaming)."""
+    parts = []
+    if answer.escalation:  # first, so nobody reads self-care advice before the warning
+        e = answer.escalation
+        heading = "Get medical help now" if e.urgent else "Please get this checked before you run on it"
+        reasons = "; ".join(e.reasons)
+        parts.append(
+            '<div class="hb-escalation" role="alert">'
+            f'<p class="hb-escalation-title">⚠ {heading}</p>'
+            + (f"<p>You mentioned: {_esc(reasons)}.</p>" if reasons else "")
+            + f"<p>{_esc(e.advice)}</p></div>"
+        )
+    tokens = answer.text.split(" ")
+    shown = answer.text if words is None else " ".join(tokens[:words])
+    parts.append(f'<div class="hb-text">{_esc(shown)}</div>')
+    if words is not None and words < len(tokens):
+        return "\n".join(parts)
+    for c in answer.conflicts:
+        sides = "".join(
+            f"<li><strong>{_esc(titles.get(p.source_id, p.source_id))}</strong>: {_esc(p.stance)}"
+            f"<blockquote>{_esc(p.quote)}</blockquote></li>"
+            for p in c.positions
+        )
+        parts.append(
+            '<div class="hb-conflict"><p class="hb-conflict-title">The sources disagree: '
+            f"{_esc(c.topic)}</p><p>{_esc(c.summary)}</p><ul>{sides}</ul></div>"
+        )
+    if answer.citations:
+        items = "".join(
+            f'<details class="hb-citation"><summary>[{c.n}] {_esc(c.title)}'
+            + (f" — {_esc(c.section)}" if c.section else "")
+            + f"</summary><blockquote>{_esc(c.quote)}</blockquote>"
+            f"<p class=\"hb-source\">From “{_esc(c.title)}”"
+            + (f", section “{_esc(c.section)}”" if c.section else "")
+            + ".</p></details>"
+            for c in answer.citations
+        )
+        parts.append(f'<div class="hb-citations"><p class="hb-citations-title">Sources</p>{items}</div>')
+    return "\n".join(parts)
+
+
+# ---- feedback -------------------------------------------------------------------------------------------
+
+
+class FeedbackStore:
+    """Thumbs up/down on answers in SQLite: time, question, answer text, rating — nothing about the person."""
+
+    COLUMNS = ("created_at", "question", "answer", "rating")
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL,"
+                " question TEXT NOT NULL, answer TEXT NOT NULL,"
+                " rating TEXT NOT NULL CHECK (rating IN ('up', 'down')))"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        # One short connection per call: safe from any worker thread, and nothing held open.
+        return sqlite3.connect(self.path, timeout=10)
+
+    def record(self, question: str, answer: str, rating: str) -> None:
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO feedback (created_at, question, answer, rating) VALUES (?, ?, ?, ?)",
+                (now, question, answer, rating),
+            )
+
+    def export_csv(self, out: TextIO) -> int:
+        with self._connect() as db:
+            rows = db.execute(f"SELECT {', '.join(self.COLUMNS)} FROM feedback ORDER BY id").fetchall()
+        writer = csv.writer(out)
+        writer.writerow(self.COLUMNS)
+        writer.writerows(rows)
+        return len(rows)
+
+
+# ---- abuse limits ---------------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """At most `limit` requests per client in any sliding `window` of seconds, kept in memory."""
+
+    def __init__(self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self.calls: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def retry_after(self, client: str) -> float:
+        """0 when the request may go ahead (and counts it); otherwise seconds until it may."""
+        now = self.clock()
+        with self.lock:
+            if len(self.calls) > 10_000:  # forget idle clients so memory stays bounded
+                self.calls = {k: q for k, q in self.calls.items() if q and q[-1] > now - self.window}
+            calls = self.calls.setdefault(client, deque())
+            while calls and calls[0] <= now - self.window:
+                calls.popleft()
+            if len(calls) >= self.limit:
+                return calls[0] + self.window - now
+            calls.append(now)
+            return 0.0
+
+
+# ---- the chat page --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Turn:
+    question: str
+    answer: Answer
+
+
+def build_chat(settings: Settings, ask: Callable[..., Answer], store: FeedbackStore) -> gr.Blocks:
+    """The Gradio page: one conversation per browser session, streamed answers, feedback, examples."""
+    articles = load_articles(settings.articles_dir, settings.max_article_bytes)
+    titles = {a.id: a.title for a in articles}
+
+    def display(turns: list[Turn]) -> list[dict]:
+        messages = []
+        for t in turns:
+            messages.append({"role": "user", "content": render_user(t.question)})
+            messages.append({"role": "assistant", "content": render_answer(t.answer, titles)})
+        return messages
+
+    def chat(message: str, turns: list[Turn]) -> Iterator[tuple]:
+        question = clean_text(message or "")
+        problem = question_problem(question, settings)
+        if problem:  # keep what was typed, so an overlong message can be shortened rather than retyped
+            yield gr.skip(), turns, gr.skip(), problem
+            return
+        history = []
+        for t in turns:
+            history += [{"role": "user", "content": t.question}, {"role": "assistant", "content": t.answer.text}]
+        shown = display(turns) + [{"role": "user", "content": render_user(question)}]
+        yield shown + [{"role": "assistant", "content": "…"}], turns, "", ""
+        try:
+            answer = ask(question, trim_history(history, settings))
+        except BadQuestion as exc:
+            yield display(turns), turns, message, str(exc)
+            return
+        # The answer is computed in milliseconds; revealing it a few words at a time lets the reader
+        # start at the top (the warning, when there is one) instead of facing a wall of text at once.
+        words = len(answer.text.split(" "))
+        for n in range(0, words, 6):
+            yield shown + [{"role": "assistant", "content": render_answer(answer, titles, n)}], turns, "", ""
+            time.sleep(0.03)
+        turns = turns + [Turn(question, answer)]
+        yield display(turns), turns, "", ""
+
+    def record_feedback(turns: list[Turn], data: gr.LikeData) -> None:
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        if index % 2 == 1 and index // 2 < len(turns) and data.liked in (True, False):
+            turn = turns[index // 2]
+            store.record(turn.question, turn.answer.text, "up" if data.liked else "down")
+
+    def pick_example(data: gr.SelectData) -> str:
+        return data.value["text"]
+
+    footer = "".join(f"<li>{_esc(a.title)}" + (f" — {_esc(a.author)}" if a.author else "") + "</li>" for a in articles)
+    with gr.Blocks(title="Hamstring help for runners", analytics_enabled=False) as page:
+        gr.HTML(
+            '<header class="hb-header"><h1>Hamstring help for runners</h1>'
+            "<p>Ask about hamstring pain, tightness or injury. Every answer quotes its sources.</p></header>"
+        )
+        turns = gr.State([])
+        chatbot = gr.Chatbot(
+            label="Conversation",
+            elem_id="hb-chat",
+            height="60vh",
+            min_height=320,
+            examples=[{"text": q} for q in EXAMPLES],
+            placeholder="**Ask a question** about hamstring pain in running, or pick an example.",
+            feedback_options=("Like", "Dislike"),
+            buttons=["copy"],
+            sanitize_html=True,
+            latex_delimiters=[],
+        )
+        notice = gr.Markdown("", elem_id="hb-notice")
+        with gr.Row(equal_height=True, elem_id="hb-ask-row"):
+            textbox = gr.Textbox(
+                label="Your question",
+                placeholder="e.g. How do I strengthen my hamstrings?",
+                lines=1,
+                max_lines=6,
+                scale=5,
+                autofocus=False,
+                elem_id="hb-question",
+            )
+            send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="hb-send")
+        clear = gr.Button("Clear conversation", variant="secondary", size="sm", elem_id="hb-clear")
+        gr.HTML(
+            '<footer class="hb-footer"><p><strong>What this is:</strong> general information drawn from five '
+            f"articles about hamstring pain in runners:</p><ul>{footer}</ul><p>It is not a diagnosis or "
+            "medical advice. If pain is severe, sudden or not improving, see a physiotherapist or doctor.</p>"
+            "</footer>"
+        )
+
+        outputs = [chatbot, turns, textbox, notice]
+        gr.on([textbox.submit, send.click], chat, [textbox, turns], outputs, api_name="chat")
+        chatbot.example_select(pick_example, None, textbox, api_visibility="private").then(
+            chat, [textbox, turns], outputs, api_visibility="private"
+        )
+        chatbot.like(record_feedback, [turns], None, api_visibility="private")
+        chatbot.clear(lambda: ([], ""), None, [turns, notice], api_visibility="private")
+        clear.click(lambda: ([], [], "", ""), None, outputs, api_visibility="private")
+    return page
+
+
+# ---- the server -----------------------------------------------------------------------------------------
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="The runner's question.", examples=["How do I strengthen my hamstrings?"])
+    history: list[Message] = Field(
+        default_factory=list, description="The conversation so far, oldest first; only the newest messages are used."
+    )
+
+
+class Health(BaseModel):
+    status: str = Field(description='"ok" when the index is present and fresh, else "degraded".')
+    index_fresh: bool
+    reason: str = Field(description="Why the index is or is not fresh.")
+    corpus_version: str | None = Field(description="Hash of the corpus the index was built from.")
+    model: str | None = Field(description="Embedding model of the index.")
+    gradio: str = gr.__version__
+
+
+def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings], Any] | None = None) -> FastAPI:
+    """The FastAPI app: JSON API, web component script, and the Gradio page mounted at /."""
+    if index_status is None:
+        from ingest import index_status
+    store = FeedbackStore(settings.feedback_db)
+    limiter = RateLimiter(settings.rate_limit_per_minute)
+    # One gate for the page and the API together, so the machine never computes more than this at once.
+    gate = threading.BoundedSemaphore(settings.max_concurrency)
+
+    def ask(question: str, history: list[dict]) -> Answer:
+        with gate:
+            return bot.ask(question, history)
+
+    app = FastAPI(
+        title="Hamstring bot API",
+        version="1",
+        description="Cited answers about hamstring pain in runners, from five articles. Not a diagnosis.",
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False, "auto_configure": False},
+    )
+    # A CORSMiddleware on the parent also makes Gradio drop its own CORS handling, so this policy rules.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_origin_regex=LOCAL_ORIGINS,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"],
+        allow_credentials=True,
+    )
+    ancestors = " ".join(["'self'", "http://localhost:*", "http://127.0.0.1:*", *settings.allowed_origins])
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Readable, and never echoes the input back (it may not even be encodable).
+        problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": 'Send JSON like {"question": "How do I stretch my hamstrings?", "history": []}.',
+                "problems": problems,
+            },
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and request.url.path.startswith("/api/"):
+            # FastAPI's only 400 here is a body it cannot decode, e.g. bytes that are not UTF-8.
+            return JSONResponse(
+                status_code=422, content={"detail": "The request body must be JSON encoded as UTF-8."}
+            )
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(status_code=500, content={"detail": "Something went wrong on our side; please try again."})
+
+    @app.post(
+        "/api/ask",
+        response_model=Answer,
+        max_body_size=256 * 1024,
+        responses={422: {"description": "Empty, overlong or malformed question"}, 429: {"description": "Too many requests"}},
+    )
+    def api_ask(body: AskRequest, request: Request):
+        """Answer one question, with numbered citations quoting the articles verbatim."""
+        client = request.client.host if request.client else "unknown"
+        wait = limiter.retry_after(client)
+        if wait:
+            return JSONResponse(
+                status_code=429,
+                headers={"Retry-After": str(int(wait) + 1)},
+                content={
+                    "detail": f"Too many questions: the limit is {settings.rate_limit_per_minute} a minute. "
+                    f"Try again in {int(wait) + 1} seconds."
+                },
+            )
+        question = clean_text(body.question)
+        problem = question_problem(question, settings)
+        if problem:
+            return JSONResponse(status_code=422, content={"detail": problem})
+        try:
+            return ask(question, trim_history([m.model_dump() for m in body.history], settings))
+        except BadQuestion as exc:
+            return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.get("/api/health", response_model=Health)
+    def api_health():
+        """Whether the search index is present and matches the corpus, and which corpus and model it holds."""
+        status = index_status(settings)
+        return Health(
+            status="ok" if status.fresh else "degraded",
+            index_fresh=status.fresh,
+            reason=status.reason,
+            corpus_version=status.corpus_hash,
+            model=status.model,
+        )
+
+    @app.get("/gradio.js", include_in_schema=False)
+    def web_component_script():
+        return FileResponse(GRADIO_JS, media_type="text/javascript")
+
+    page = build_chat(settings, ask, store)
+    page.queue(default_concurrency_limit=settings.max_concurrency, max_size=64)
+    return gr.mount_gradio_app(
+        app,
+        page,
+        path="/",
+        footer_links=["api"],
+        run_history=False,
+        mcp_server=False,
+        ssr_mode=False,
+        show_error=False,
+        css_paths=[WEB_DIR / "chat.css"],
+    )
+
+
+# ---- command line ---------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="app.py", description="Serve the hamstring bot's web page and API.")
+    sub = parser.add_subparsers(dest="command")
+    export = sub.add_parser("export-feedback", help="write the thumbs up/down feedback as CSV")
+    export.add_argument("--out", type=Path, help="CSV file to write (default: standard output)")
+    args = parser.parse_args(argv)
+    settings = Settings()
+
+    if args.command == "export-feedback":
+        store = FeedbackStore(settings.feedback_db)
+        if args.out is None:
+            store.export_csv(sys.stdout)
+        else:
+            with args.out.open("w", newline="", encoding="utf-8") as out:
+                count = store.export_csv(out)
+            print(f"Wrote {count} feedback rows to {args.out}", file=sys.stderr)
+        return 0
+
+    from bot import Bot
+    from ingest import ensure_index, index_status
+
+    try:
+        ensure_index(settings, progress=True)
+        bot = Bot.load(settings)
+    except HamstringBotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    app = create_app(settings, bot, index_status)
+    print(f"Hamstring bot: http://{settings.host}:{settings.port}/  (API docs: /docs)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""The answer chain: question (+ conversation) → guardrails → hybrid retrieval → cited Answer.
+
+Each step is a plain function over a `Turn` state; `Bot.ask` wires them together at the bottom.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings
+from langchain_core.runnables import RunnableLambda
+
+from bot.errors import BadQuestion
+from bot.generate import Draft, ExtractiveGenerator, Generator, Request, SentenceBank
+from bot.guardrails.conflicts import ConflictRegistry, passage_disagreements
+from bot.guardrails.redflags import RedFlagRules, RedFlagVerdict
+from bot.guardrails.scope import DECLINE_TEXT, INJECTION_TEXT, corpus_vocabulary, looks_like_injection, unknown_focus_terms
+from bot.render import NOTHING_FOUND, REMINDER, CitationBook, conflict_block, escalation_block, inline
+from bot.retrieval import HybridRetriever, QueryCache, build_retriever, fold_history, to_passage
+from bot.settings import Settings
+from bot.types import Answer, Article, Conflict, Message, Passage
+
+# After a red flag, no sentence recommending self-treatment is said.
+SELF_CARE = re.compile(r"\b(stretch\w*|foam roll\w*|roller|massag\w*|run\b|running|jog\w*|strength\w*|exercis\w*|lunges?|deadlifts?|bridges?|curls?)", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+
+
+@dataclass
+class Turn:
+    """Everything the chain learns about one question on its way to an Answer."""
+
+    question: str
+    history: list[Message]
+    query: str = ""
+    query_vector: np.ndarray | None = None
+    passages: list[Passage] = field(default_factory=list)
+    red_flags: RedFlagVerdict | None = None
+    topics_text: str = ""
+    draft: Draft | None = None
+    out_of_scope: bool = False
+    declined: str | None = None
+
+
+def clean_text(text: str) -> str:
+    """Drop control and invisible characters, normalise Unicode; the words stay as typed."""
+    return " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", text)).split())
+
+
+class Bot:
+    """Answers a runner's questions from the five articles, with citations and guardrails.
+
+    >>> bot = Bot.load()                                   # doctest: +SKIP
+    >>> bot.ask("Should I stretch after a run?").conflicts[0].topic   # doctest: +SKIP
+    'Static stretching'
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        articles: list[Article],
+        retriever: HybridRetriever,
+        embeddings: Embeddings,
+        generator: Generator,
+        red_flags: RedFlagRules,
+        conflicts: ConflictRegistry,
+        corpus_version: str = "",
+    ):
+        self.settings = settings
+        self.articles = {a.id: a for a in articles}
+        self.retriever = retriever
+        self.embeddings = embeddings
+        self.generator = generator
+        self.red_flags = red_flags
+        self.conflicts = conflicts
+        self.vocabulary = corpus_vocabulary(articles)
+        self.corpus_version = corpus_version
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, embeddings: Embeddings | None = None) -> "Bot":
+        """Open the live index (IndexMissing / IndexStale / IndexCorrupt say what to run) and warm up."""
+        from bot.embeddings import load_embeddings, model_label
+        from ingest.corpus import load_articles
+        from ingest.index import corpus_fingerprint, open_live_collections
+        from ingest.pipeline import chunk_from_record, chunker_signature
+
+        settings = settings or Settings()
+        articles = load_articles(settings.articles_dir, settings.max_article_bytes)
+        corpus_hash, _ = corpus_fingerprint(articles)
+        manifest, chunks_col, sentences_col = open_live_collections(
+            settings, corpus_hash, model_label(settings) if embeddings is None else manifest_model(settings), chunker_signature(settings)
+        )
+        embeddings = QueryCache(embeddings or load_embeddings(settings))
+        got = chunks_col.get(include=["documents", "metadatas"])
+        chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        got = sentences_col.get(include=["documents", "metadatas", "embeddings"])
+        sentences = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        store = Chroma(client=chunks_col._client, collection_name=manifest.chunks_collection, embedding_function=embeddings, create_collection_if_not_exists=False)
+        retriever = build_retriever(store, chunks, settings.k_dense, settings.k_lexical, settings.k_passages, settings.rrf_k)
+        bank = SentenceBank({a.id: a.body for a in articles}, sentences, vectors)
+        generator = ExtractiveGenerator(bank, max_support=settings.max_support, min_relevance=settings.min_relevance)
+        bot = cls(
+            settings,
+            articles,
+            retriever,
+            embeddings,
+            generator,
+            RedFlagRules.load(),
+            ConflictRegistry.load(settings.corpus_dir / "conflicts.yaml"),
+            corpus_version=manifest.corpus_hash,
+        )
+        bot.ask("What are the hamstrings?")  # warm-up: first real answer is as fast as the rest
+        return bot
+
+    # ---- the steps ------------------------------------------------------------------------------
+
+    def _screen(self, turn: Turn) -> None:
+        """Injection attempts are declined before anything else; red flags are read from every user turn."""
+        if looks_like_injection(turn.question):
+            turn.declined, turn.out_of_scope = INJECTION_TEXT, True
+            return
+        user_turns = [m.content for m in turn.history if m.role == "user"] + [turn.question]
+        turn.red_flags = self.red_flags.check(user_turns)
+
+    def _retrieve(self, turn: Turn) -> None:
+        earlier = [m.content for m in turn.history if m.role == "user"]
+        turn.query = fold_history(turn.question, earlier, self.settings.history_turns)
+        turn.topics_text = turn.query
+        turn.passages = [to_passage(d) for d in self.retriever.invoke(turn.query)]
+        vector = np.asarray(self.embeddings.embed_query(turn.query), dtype=np.float32)
+        if turn.query != turn.question:
+            # A follow-up: the folded query keeps the topic, the question itself says what is asked now.
+            vector = vector + np.asarray(self.embeddings.embed_query(turn.question), dtype=np.float32)
+            vector /= np.linalg.norm(vector)
+        turn.query_vector = vector
+
+    def _compose(self, turn: Turn) -> None:
+        escalating = turn.red_flags is not None and turn.red_flags.escalate
+        turn.draft = self.generator.compose(
+            Request(turn.question, turn.query, turn.query_vector, turn.passages, avoid=SELF_CARE if escalating else None)
+        )
+
+    def _judge_scope(self, turn: Turn) -> None:
+        """Out of scope when retrieval finds nothing close, or the question's focus is absent from the articles."""
+        relevance = turn.draft.relevance if turn.draft else 0.0
+        unknown = unknown_focus_terms(turn.question, self.vocabulary)
+        weak = relevance < self.settings.min_relevance
+        foreign = bool(unknown) and relevance < self.settings.min_relevance + 0.2
+        if (weak or foreign) and not (turn.red_flags and turn.red_flags.escalate):
+            turn.out_of_scope = True
+            turn.declined = DECLINE_TEXT if foreign or turn.draft.lead is None else NOTHING_FOUND
+
+    def _answer(self, turn: Turn) -> Answer:
+        if turn.declined:
+            return Answer(text=turn.declined, out_of_scope=turn.out_of_scope)
+        book = CitationBook(self.articles)
+        parts: list[str] = []
+        escalation = None
+        if turn.red_flags is not None and turn.red_flags.escalate:
+            escalation = self.red_flags.escalation(turn.red_flags)
+            markers = " ".join(f"[{book.cite(s, q)}]" for s, q in self.red_flags.evidence)
+            parts.append(escalation_block(escalation, markers))
+        draft = turn.draft
+        if draft and draft.lead and escalation is None:
+            parts.append(f"{inline(draft.lead.text)} [{book.cite(draft.lead.source_id, draft.lead.text)}]")
+            if draft.support:
+                parts.append("\n".join(f"- {inline(q.text)} [{book.cite(q.source_id, q.text)}]" for q in draft.support))
+        elif draft and draft.lead and escalation is not None:
+            # Only what the articles say about getting assessed or about the injury itself, never self-care.
+            parts.append(f"What the articles say: {inline(draft.lead.text)} [{book.cite(draft.lead.source_id, draft.lead.text)}]")
+        elif escalation is None:
+            parts.append(NOTHING_FOUND)
+        if turn.red_flags is not None and not turn.red_flags.escalate and turn.red_flags.informational:
+            reasons = "; ".join(dict.fromkeys(h.reason for h in turn.red_flags.informational))
+            markers = " ".join(f"[{book.cite(s, q)}]" for s, q in self.red_flags.evidence[:2])
+            parts.append(f"**If this is happening to you:** {reasons} is a reason to stop running and get assessed by a doctor or physiotherapist. {markers}")
+        conflicts = [] if escalation else self._disagreements(turn)
+        for conflict in conflicts:
+            parts.append(conflict_block(conflict, book))
+        parts.append(REMINDER)
+        return Answer(text="\n\n".join(parts), citations=book.citations, escalation=escalation, conflicts=conflicts)
+
+    def _disagreements(self, turn: Turn) -> list[Conflict]:
+        topics = self.conflicts.topics_in(turn.topics_text)
+        found = [self.conflicts.as_conflict(t) for t in topics]
+        found += passage_disagreements(turn.passages, self.conflicts) if topics or turn.draft.lead else []
+        seen, unique = set(), []
+        for c in found:
+            if c.topic not in seen:
+                seen.add(c.topic)
+                unique.append(c)
+        return unique
+
+    # ---- wiring ---------------------------------------------------------------------------------
+
+    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+        """Answer one question; `history` is the conversation so far, oldest first."""
+        turn = Turn(question=self._checked_question(question), history=self._checked_history(history))
+        self._screen(turn)
+        if not turn.declined:
+            self._retrieve(turn)
+            self._compose(turn)
+            self._judge_scope(turn)
+        return self._answer(turn)
+
+    def as_runnable(self) -> RunnableLambda:
+        """The chain as a LangChain Runnable: {"question": str, "history": [...]} → Answer."""
+        return RunnableLambda(lambda x: self.ask(x["question"], x.get("history")), name="hamstring-bot")
+
+    def _checked_question(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise BadQuestion("The question must be text.")
+        question = clean_text(question)
+        if not question:
+            raise BadQuestion("Please type a question about hamstring pain, e.g. “Should I stretch after a run?”")
+        if len(question) > self.settings.max_message_chars:
+            raise BadQuestion(
+                f"That message is {len(question)} characters; please keep it under {self.settings.max_message_chars}."
+            )
+        return question
+
+    def _checked_history(self, history: list[dict] | None) -> list[Message]:
+        if history is None:
+            return []
+        if not isinstance(history, list):
+            raise BadQuestion("history must be a list of {role, content} messages, oldest first.")
+        messages = []
+        for n, item in enumerate(history):
+            try:
+                m = item if isinstance(item, Message) else Message.model_validate(item)
+            except Exception as exc:
+                raise BadQuestion(
+                    f"history[{n}] must be {{'role': 'user' | 'assistant', 'content': str}}; got {str(item)[:80]!r}."
+                ) from exc
+            messages.append(Message(role=m.role, content=clean_text(m.content)[: self.settings.max_message_chars * 4]))
+        return messages[-self.settings.max_history_messages :] if self.settings.max_history_messages else []
+
+
+def manifest_model(settings: Settings) -> str:
+    """With an injected embedder (tests), trust whatever model the index says it was built with."""
+    from ingest.index import read_manifest
+
+    manifest = read_manifest(settings)
+    return manifest.model if manifest else ""

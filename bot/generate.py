@@ -1,0 +1,198 @@
+"""Answer generators. The default one is extractive: it answers with the articles' own sentences.
+
+A generator receives the question and the retrieved passages and returns which sentences to say;
+numbering, citations and guardrail blocks are added afterwards, so an LLM-backed generator can
+replace this one without touching retrieval or guardrails.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from bot.retrieval import content_terms
+from bot.types import Chunk, Passage
+
+# A sentence opening with one of these leans on the one before it; quote both so it reads alone.
+# Sentences about the article itself ("In this article, I’ll share…") introduce, they don't answer.
+_META = re.compile(r"\b(in this article|this guide|here is my article|I’ll dive into|I'll dive into)\b", re.I)
+_LEANS_BACK = re.compile(r"^(It|It’s|This|That|These|Those|They|Such|He|She|Doing so|However|But)\b")
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim span of one article: one sentence, or a few adjacent ones read together."""
+
+    source_id: str
+    title: str
+    section: str | None
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass
+class Draft:
+    """What a generator decided to say: a lead, then supporting quotes (empty when nothing relevant)."""
+
+    lead: Quote | None
+    support: list[Quote] = field(default_factory=list)
+    relevance: float = 0.0  # best question-sentence similarity seen
+
+    @property
+    def quotes(self) -> list[Quote]:
+        return ([self.lead] if self.lead else []) + self.support
+
+
+@dataclass(frozen=True)
+class Request:
+    question: str
+    query: str  # the retrieval query (the question, folded with earlier turns when it leans on them)
+    query_vector: np.ndarray
+    passages: list[Passage]
+    avoid: re.Pattern | None = None  # sentences matching this are never said (e.g. self-care after a red flag)
+
+
+class Generator(Protocol):
+    def compose(self, request: Request) -> Draft: ...
+
+
+class SentenceBank:
+    """All sentences of the corpus with their unit vectors, grouped by article in reading order."""
+
+    def __init__(self, articles: dict[str, str], sentences: list[Chunk], vectors: np.ndarray):
+        self.articles = articles  # article id → body, to cut verbatim spans
+        order = sorted(range(len(sentences)), key=lambda i: (sentences[i].source_id, sentences[i].start))
+        self.sentences = [sentences[i] for i in order]
+        self.vectors = vectors[order] if len(order) else vectors
+        self.terms = [set(content_terms(s.text)) for s in self.sentences]
+        # Rare words ("pop", "bike") say more about what a sentence is about than common ones ("hamstring").
+        df: dict[str, int] = {}
+        for terms in self.terms:
+            for t in terms:
+                df[t] = df.get(t, 0) + 1
+        n = max(len(self.terms), 1)
+        self.idf = {t: float(np.log((n + 1) / (c + 0.5))) for t, c in df.items()}
+        self.by_source: dict[str, list[int]] = {}
+        for i, s in enumerate(self.sentences):
+            self.by_source.setdefault(s.source_id, []).append(i)
+
+    def within(self, passage: Passage) -> list[int]:
+        c = passage.chunk
+        return [i for i in self.by_source.get(c.source_id, []) if self.sentences[i].start >= c.start and self.sentences[i].end <= c.end]
+
+    def previous(self, i: int) -> int | None:
+        """The sentence just before i in the same section, if any."""
+        if i == 0:
+            return None
+        prev, cur = self.sentences[i - 1], self.sentences[i]
+        return i - 1 if prev.source_id == cur.source_id and prev.section == cur.section else None
+
+    def following_list(self, i: int) -> list[int]:
+        """The list items right after a sentence that introduces them ("…include:")."""
+        items = []
+        body = self.articles[self.sentences[i].source_id]
+        j = i + 1
+        while j < len(self.sentences) and self.sentences[j].source_id == self.sentences[i].source_id:
+            gap = body[self.sentences[j - 1].end : self.sentences[j].start]
+            if not re.fullmatch(r"\s*\n(?:- |\d+\. )", gap) or self.sentences[j].section != self.sentences[i].section:
+                break
+            items.append(j)
+            j += 1
+        return items
+
+
+class ExtractiveGenerator:
+    """Picks the sentences that best answer the question: relevant, not redundant, readable alone.
+
+    score = cosine(question, sentence) + 0.2 × IDF-weighted share of the question's terms it contains
+            + 0.05 × how well its passage ranked. Selection is maximal marginal relevance.
+    """
+
+    def __init__(self, bank: SentenceBank, max_support: int = 4, min_relevance: float = 0.3, redundancy: float = 0.8):
+        self.bank = bank
+        self.max_support = max_support
+        self.min_relevance = min_relevance
+        self.redundancy = redundancy
+
+    def compose(self, request: Request) -> Draft:
+        bank = self.bank
+        candidates: dict[int, float] = {}
+        for passage in request.passages:
+            for i in bank.within(passage):
+                candidates[i] = max(candidates.get(i, 0.0), 1.0 / passage.rank if passage.rank else 0.0)
+        if not candidates:
+            return Draft(lead=None)
+        ids = np.array(sorted(candidates))
+        sims = bank.vectors[ids] @ request.query_vector
+        q_terms = set(content_terms(request.query))
+        q_weight = sum(bank.idf.get(t, 0.0) for t in q_terms)
+        scored = []
+        for i, sim in zip(ids.tolist(), sims.tolist()):
+            s = bank.sentences[i]
+            if not self._worth_saying(s.text) or self._bare_list_item(i) or (request.avoid and request.avoid.search(s.text)):
+                continue
+            overlap = sum(bank.idf[t] for t in q_terms & bank.terms[i]) / q_weight if q_weight else 0.0
+            penalty = 0.1 if s.text.endswith("!") or _META.search(s.text) else 0.0  # cheerleading and signposts
+            scored.append((sim + 0.2 * overlap + 0.05 * candidates[i] - penalty, sim, i))
+        relevance = float(max(sims)) if len(sims) else 0.0
+        if not scored or relevance < self.min_relevance:
+            return Draft(lead=None, relevance=relevance)
+        scored.sort(reverse=True)
+        chosen: list[int] = []
+        floor = scored[0][0] * 0.72
+        for score, sim, i in scored:
+            if len(chosen) > self.max_support or score < floor:
+                break
+            if any(float(bank.vectors[i] @ bank.vectors[j]) > self.redundancy for j in chosen):
+                continue
+            if any(self._overlaps(i, j) for j in chosen):
+                continue
+            chosen.append(i)
+        quotes = [self._quote(i, score) for score, _, i in scored if i in chosen]
+        quotes = _dedupe_spans(quotes)
+        lead, support = quotes[0], quotes[1:]
+        # Supporting sentences read best grouped by article, in the article's own order.
+        first_seen = {q.source_id: n for n, q in reversed(list(enumerate(support)))}
+        support.sort(key=lambda q: (first_seen[q.source_id], q.start))
+        return Draft(lead=lead, support=support, relevance=relevance)
+
+    def _quote(self, i: int, score: float) -> Quote:
+        bank, s = self.bank, self.bank.sentences[i]
+        first, last = i, i
+        prev = bank.previous(i)
+        if prev is not None and _LEANS_BACK.match(s.text):
+            first = prev
+        if s.text.rstrip().endswith(":"):
+            last = (bank.following_list(i) or [i])[-1]
+        start, end = bank.sentences[first].start, bank.sentences[last].end
+        body = bank.articles[s.source_id]
+        return Quote(s.source_id, s.title, s.section, body[start:end], start, end, score)
+
+    def _overlaps(self, i: int, j: int) -> bool:
+        a, b = self.bank.sentences[i], self.bank.sentences[j]
+        return a.source_id == b.source_id and abs(a.order - b.order) <= 1 and bool(_LEANS_BACK.match(a.text) or _LEANS_BACK.match(b.text))
+
+    def _bare_list_item(self, i: int) -> bool:
+        """A short list item ("Weighted lunges") means little alone; it is quoted with its lead-in instead."""
+        s = self.bank.sentences[i]
+        body = self.bank.articles[s.source_id]
+        line_start = body.rfind("\n", 0, s.start) + 1
+        return bool(re.match(r"(?:- |\d+\. )", body[line_start : s.start])) and len(s.text.split()) < 8
+
+    @staticmethod
+    def _worth_saying(text: str) -> bool:
+        """Skip rhetorical filler ("Sounds great?", "It’s simple.") that answers nothing."""
+        return len(text) >= 30 and len(text.split()) >= 6 and not text.endswith("?")
+
+
+def _dedupe_spans(quotes: list[Quote]) -> list[Quote]:
+    """Drop a quote whose span lies inside one already kept (a context sentence chosen twice)."""
+    kept: list[Quote] = []
+    for q in quotes:
+        if not any(k.source_id == q.source_id and k.start <= q.start and q.end <= k.end for k in kept):
+            kept = [k for k in kept if not (k.source_id == q.source_id and q.start <= k.start and k.end <= q.end)]
+            kept.append(q)
+    return kept

@@ -1,0 +1,206 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) passages fused by reciprocal rank fusion.
+
+Built from LangChain parts, so `HybridRetriever` is a Runnable like any other retriever.
+"""
+
+import re
+from collections import OrderedDict
+
+from langchain_chroma import Chroma
+from langchain_community.retrievers import BM25Retriever
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+
+from bot.types import Chunk, Passage
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing don down during each few for from further had has have having
+    he her here hers herself him himself his how i if in into is it its itself just let me more most my myself no
+    nor not now of off on once only or other our ours ourselves out over own same she should so some such than that
+    the their theirs them themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves get got im ive
+    dont doesnt cant isnt thing things really much many one ones way lot lots please tell know want anything""".split()
+)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def words(text: str) -> list[str]:
+    """Lowercased word tokens, apostrophes folded ("don’t" → "dont")."""
+    return _WORD.findall(text.lower().replace("’", "").replace("'", ""))
+
+
+def stem(word: str) -> str:
+    """A deliberately light stemmer: enough that "stretches"/"stretching" meet "stretch"."""
+    for suffix in ("ings", "ing", "ions", "ion", "edly", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed words that carry meaning (no stopwords): BM25's tokens, and the basis of overlap checks."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+class QueryCache(Embeddings):
+    """Wraps an embedder so a question embedded for retrieval is not embedded again for answering."""
+
+    def __init__(self, inner: Embeddings, size: int = 256):
+        self.inner = inner
+        self.size = size
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        if text in self._cache:
+            self._cache.move_to_end(text)
+            return self._cache[text]
+        vector = self.inner.embed_query(text)
+        self._cache[text] = vector
+        if len(self._cache) > self.size:
+            self._cache.popitem(last=False)
+        return vector
+
+
+class ScoredBM25Retriever(BM25Retriever):
+    """BM25 that keeps each document's score and drops documents sharing no term with the query."""
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        scores = self.vectorizer.get_scores(self.preprocess_func(query))
+        ranked = sorted((i for i, s in enumerate(scores) if s > 0), key=lambda i: -scores[i])[: self.k]
+        return [_with(self.docs[i], lexical_score=float(scores[i])) for i in ranked]
+
+
+class DenseRetriever(BaseRetriever):
+    """Chroma similarity search that keeps the cosine similarity of each hit."""
+
+    store: Chroma
+    k: int = 8
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        hits = self.store.similarity_search_with_score(query, k=self.k)
+        # The collection uses cosine distance; similarity = 1 - distance.
+        return [_with(doc, dense_score=1.0 - float(distance)) for doc, distance in hits]
+
+
+class HybridRetriever(BaseRetriever):
+    """Reciprocal rank fusion of a dense and a lexical retriever; scores ride along in metadata.
+
+    score(d) = Σ 1 / (rrf_k + rank_i(d)) over the retrievers that returned d (rank from 1).
+    """
+
+    dense: BaseRetriever
+    lexical: BaseRetriever
+    k: int = 6
+    rrf_k: int = 60
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        fused: dict[str, dict] = {}
+        for results in (self.dense.invoke(query), self.lexical.invoke(query)):
+            for rank, doc in enumerate(results, start=1):
+                entry = fused.setdefault(doc.id, {"doc": doc, "score": 0.0, "meta": {}})
+                entry["score"] += 1.0 / (self.rrf_k + rank)
+                entry["meta"].update({k: v for k, v in doc.metadata.items() if k in ("dense_score", "lexical_score")})
+        ranked = sorted(fused.values(), key=lambda e: -e["score"])[: self.k]
+        return [_with(e["doc"], fused_score=e["score"], rank=i, **e["meta"]) for i, e in enumerate(ranked, start=1)]
+
+
+def fuse_ranks(rankings: list[list[str]], rrf_k: int = 60) -> list[tuple[str, float]]:
+    """Plain reciprocal rank fusion over lists of ids, best first (the rule HybridRetriever applies).
+
+    >>> fuse_ranks([["a", "b"], ["b", "c"]], rrf_k=1)
+    [('b', 0.8333333333333333), ('a', 0.5), ('c', 0.3333333333333333)]
+    """
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (rrf_k + rank)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def _with(doc: Document, **extra) -> Document:
+    return Document(id=doc.id, page_content=doc.page_content, metadata={**doc.metadata, **extra})
+
+
+def chunk_document(chunk: Chunk) -> Document:
+    return Document(
+        id=chunk.id,
+        page_content=chunk.text,
+        metadata={
+            "kind": chunk.kind,
+            "source_id": chunk.source_id,
+            "title": chunk.title,
+            "section": chunk.section or "",
+            "start": chunk.start,
+            "end": chunk.end,
+            "order": chunk.order,
+        },
+    )
+
+
+def to_passage(doc: Document) -> Passage:
+    m = doc.metadata
+    chunk = Chunk(
+        id=doc.id,
+        kind=m["kind"],
+        source_id=m["source_id"],
+        title=m["title"],
+        section=m["section"] or None,
+        text=doc.page_content,
+        start=int(m["start"]),
+        end=int(m["end"]),
+        order=int(m["order"]),
+    )
+    return Passage(
+        chunk=chunk,
+        fused_score=m.get("fused_score", 0.0),
+        rank=m.get("rank", 0),
+        dense_score=m.get("dense_score"),
+        lexical_score=m.get("lexical_score"),
+    )
+
+
+def build_retriever(store: Chroma, chunks: list[Chunk], k_dense: int, k_lexical: int, k: int, rrf_k: int) -> HybridRetriever:
+    from ingest.chunking import search_text
+
+    # BM25 sees the same title-and-section context as the embeddings; documents keep the verbatim text.
+    lexical = ScoredBM25Retriever.from_texts(
+        [search_text(c) for c in chunks],
+        metadatas=[chunk_document(c).metadata for c in chunks],
+        ids=[c.id for c in chunks],
+        k=k_lexical,
+        preprocess_func=content_terms,
+    )
+    lexical.docs = [chunk_document(c) for c in chunks]
+    return HybridRetriever(dense=DenseRetriever(store=store, k=k_dense), lexical=lexical, k=k, rrf_k=rrf_k)
+
+
+# ---- conversation ---------------------------------------------------------------------------------
+
+_ANAPHORA = frozenset("it its this that they them those these one ones there same".split())
+_CONNECTIVES = ("so ", "and ", "but ", "then ", "also ", "what about", "how about", "ok ", "okay ")
+
+
+def leans_on_history(question: str) -> bool:
+    """Does the question need earlier turns to be understood? ("How do I prevent it?" does.)
+
+    >>> leans_on_history("How do I prevent it?"), leans_on_history("How do I prevent a hamstring strain?")
+    (True, False)
+    """
+    tokens = words(question)
+    content = [t for t in tokens if t not in STOPWORDS]
+    has_anaphor = any(t in _ANAPHORA for t in tokens)
+    opens_with_connective = question.strip().lower().startswith(_CONNECTIVES)
+    return (has_anaphor and len(content) <= 3) or (opens_with_connective and len(content) <= 4) or len(content) <= 1
+
+
+def fold_history(question: str, earlier_user_turns: list[str], turns: int = 2) -> str:
+    """The retrieval query: the question, preceded by recent user turns when it leans on them."""
+    if not earlier_user_turns or turns == 0 or not leans_on_history(question):
+        return question
+    return " ".join([*earlier_user_turns[-turns:], question])

@@ -1,0 +1,117 @@
+"""Command line of the evaluation harness: `python -m evals run SET.yaml … [--url] [--repeat] [--report] [--thresholds]`.
+
+Exit status: 0 when every threshold is met (or none was given), 1 when a threshold is missed, 2 on a usage error.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.errors import HamstringBotError
+from bot.settings import Settings
+from evals.checks import Corpus
+from evals.errors import EvalError, EvalSetError
+from evals.remote import RemoteBot
+from evals.report import summary, write_report
+from evals.runner import AskingBot, evaluate
+from evals.schema import QuestionSet, check_sources, load_set
+from evals.thresholds import load_thresholds
+from ingest.corpus import load_articles
+
+EXIT_OK, EXIT_THRESHOLDS, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return run(args)
+    except HamstringBotError as exc:
+        # A mistake in a set, a missing index, a server that is down: the user needs the message, not a trace.
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.repeat < 1:
+        raise EvalError(f"--repeat must be 1 or more, got {args.repeat}.")
+    sets = _load_sets(args.sets)
+    bars = load_thresholds(args.thresholds) if args.thresholds else {}
+    settings = Settings()
+    corpus = Corpus.from_articles(load_articles(settings.articles_dir, settings.max_article_bytes))
+    problems = []
+    for qset in sets:
+        try:
+            check_sources(qset, corpus.ids)
+        except EvalSetError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise EvalSetError("\n".join(problems))
+
+    bot, target = _connect(args, settings)
+    try:
+        report = evaluate(bot, sets, corpus, target=target, repeat=args.repeat, bars=bars, progress=args.progress)
+    finally:
+        if isinstance(bot, RemoteBot):
+            bot.close()
+    print(summary(report))
+    if args.report:
+        paths = write_report(report, args.report)
+        print(f"\nreport written: {', '.join(str(p) for p in paths)}")
+    return EXIT_OK if report.thresholds_passed else EXIT_THRESHOLDS
+
+
+def _load_sets(paths: list[Path]) -> list[QuestionSet]:
+    """Every set is validated before any question is asked, and every file's problems are reported together."""
+    sets, problems = [], []
+    for path in paths:
+        try:
+            qset, warnings = load_set(path)
+        except EvalSetError as exc:
+            problems.append(str(exc))
+            continue
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        sets.append(qset)
+    if problems:
+        raise EvalSetError("\n".join(problems))
+    names = [s.name for s in sets]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        # Results are keyed set/case, so two sets with one name would merge their cases in the report.
+        raise EvalSetError(f"set name(s) {', '.join(duplicated)} used by more than one file; give each set its own name.")
+    return sets
+
+
+def _connect(args: argparse.Namespace, settings: Settings) -> tuple[AskingBot, str]:
+    if args.url:
+        remote = RemoteBot(args.url, timeout=args.timeout)
+        remote.check_health()
+        return remote, remote.url
+    try:
+        from bot import Bot  # imported here so --url mode works without the retrieval stack installed
+    except ImportError as exc:
+        raise EvalError(f"cannot load the bot in-process ({exc}); use --url to evaluate a running server.") from None
+    return Bot.load(settings), "in-process"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hamstring-evals", description="Run question sets against hamstring-bot and report.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_cmd = commands.add_parser("run", help="run question sets and print (and optionally write) a report")
+    run_cmd.add_argument("sets", nargs="+", type=Path, metavar="SET.yaml", help="question set files")
+    run_cmd.add_argument("--url", help="evaluate a running server (http://host:port) instead of the in-process bot")
+    run_cmd.add_argument("--repeat", type=int, default=1, metavar="N", help="ask every case N times and check verdicts agree")
+    run_cmd.add_argument("--report", type=Path, metavar="DIR", help="write report.json, report.md and charts here")
+    run_cmd.add_argument("--thresholds", type=Path, metavar="FILE", help="YAML of metric bars; a miss makes the exit status 1")
+    run_cmd.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait for each answer with --url")
+    run_cmd.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                         help="force the progress bar on or off (default: on when stderr is a terminal)")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

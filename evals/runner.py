@@ -1,0 +1,92 @@
+"""The runner: plays each case's conversation against a bot (in-process or remote) and judges the last answer.
+
+Earlier turns go to the bot as history, with the bot's own previous answers, just as a chat client would send them.
+"""
+
+import time
+from datetime import datetime, timezone
+from typing import Protocol
+
+from tqdm import tqdm
+
+from bot.types import Answer, Message
+from evals.checks import Corpus, judge
+from evals.metrics import compute
+from evals.results import CaseResult, CheckResult, Report, SetInfo, TurnRecord
+from evals.schema import Case, QuestionSet
+from evals.thresholds import apply_thresholds
+
+
+class AskingBot(Protocol):
+    """What the runner needs of a bot: `bot.Bot`, `evals.remote.RemoteBot` and the tests' fakes all fit."""
+
+    def ask(self, question: str, history: list[dict] | None = None) -> Answer: ...
+
+
+def evaluate(
+    bot: AskingBot,
+    sets: list[QuestionSet],
+    corpus: Corpus,
+    *,
+    target: str,
+    repeat: int = 1,
+    bars: dict[str, float] | None = None,
+    progress: bool | None = None,
+) -> Report:
+    """Run every case of every set `repeat` times and return the full report (metrics and threshold verdicts)."""
+    started = time.perf_counter()
+    results = run_sets(bot, sets, corpus, repeat=repeat, progress=progress)
+    metrics = compute(results)
+    return Report(
+        created=datetime.now(timezone.utc),
+        target=target,
+        sets=[SetInfo(name=s.name, path=str(s.path or ""), cases=len(s.cases)) for s in sets],
+        repeat=repeat,
+        wall_seconds=time.perf_counter() - started,
+        metrics=metrics,
+        thresholds=apply_thresholds(bars or {}, metrics),
+        cases=results,
+    )
+
+
+def run_sets(
+    bot: AskingBot, sets: list[QuestionSet], corpus: Corpus, *, repeat: int = 1, progress: bool | None = None
+) -> list[CaseResult]:
+    """All cases, all runs; run r of every case finishes before run r+1 starts, so a drifting bot shows up as inconsistency."""
+    total = sum(len(s.cases) for s in sets) * repeat
+    # progress=None lets tqdm decide: a bar on a terminal, silence in CI logs.
+    with tqdm(total=total, unit="case", desc="evaluating", disable=None if progress is None else not progress) as bar:
+        results = []
+        for run in range(1, repeat + 1):
+            for qset in sets:
+                for case in qset.cases:
+                    results.append(run_case(bot, case, qset.name, corpus, run=run))
+                    bar.update()
+    return results
+
+
+def run_case(bot: AskingBot, case: Case, set_name: str, corpus: Corpus, *, run: int = 1) -> CaseResult:
+    """Play the case's turns in order; judge the answer to the last one."""
+    history: list[Message] = []
+    turns: list[TurnRecord] = []
+    answer: Answer | None = None
+    for question in case.turns:
+        started = time.perf_counter()
+        try:
+            # model_validate returns an Answer as is, and turns anything else into a clear per-case error.
+            answer = Answer.model_validate(bot.ask(question, [m.model_dump() for m in history]))
+        except Exception as exc:  # noqa: BLE001 - one failing case must not abort the run; the error is reported on it
+            error = f"{exc.__class__.__name__}: {exc}"
+            turns.append(TurnRecord(question=question, error=error))
+            return CaseResult(
+                set_name=set_name, case_id=case.id, category=case.category, run=run, expect=case.expect, turns=turns,
+                checks=[CheckResult(name="answered", passed=False, why=f"turn {len(turns)} failed: {error}")], error=error,
+            )
+        elapsed = time.perf_counter() - started - getattr(bot, "rate_limit_wait_s", 0.0)
+        turns.append(TurnRecord(question=question, answer_text=answer.text, latency_ms=elapsed * 1000))
+        history += [Message(role="user", content=question), Message(role="assistant", content=answer.text)]
+    assert answer is not None  # turns is never empty (schema)
+    return CaseResult(
+        set_name=set_name, case_id=case.id, category=case.category, run=run, expect=case.expect, turns=turns,
+        answer=answer, checks=judge(case.expect, answer, corpus),
+    )

@@ -1,0 +1,134 @@
+"""The search index on disk: Chroma collections plus a manifest that says which ones are live.
+
+Ingest fills fresh collections and only then swaps the manifest (an atomic file rename), so a reader
+never sees a half-written index and an interrupted ingest leaves the previous one in place.
+"""
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlparse
+
+import chromadb
+from pydantic import BaseModel, ValidationError
+
+from bot.errors import IndexCorrupt, IndexMissing, IndexStale
+from bot.settings import Settings
+from bot.types import Article
+
+MANIFEST_FORMAT = 1
+COLLECTION_PREFIX = "hamstring"
+BUILD_COMMAND = "make ingest  (or: .venv/bin/hamstring-bot ingest)"
+
+
+class Manifest(BaseModel):
+    format: int = MANIFEST_FORMAT
+    generation: str
+    corpus_hash: str
+    article_hashes: dict[str, str]
+    model: str
+    chunker: str
+    chunks_collection: str
+    sentences_collection: str
+    counts: dict[str, int]
+    created: str
+
+    @staticmethod
+    def new_generation() -> str:
+        return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    fresh: bool
+    reason: str
+    corpus_hash: str | None = None
+    model: str | None = None
+
+
+def open_client(settings: Settings) -> chromadb.ClientAPI:
+    """Embedded store under data/ by default; a Chroma server when HAMSTRING_CHROMA_URL is set."""
+    chroma_settings = chromadb.config.Settings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "localhost",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def collection_names(generation: str) -> tuple[str, str]:
+    return f"{COLLECTION_PREFIX}_chunks_{generation}", f"{COLLECTION_PREFIX}_sentences_{generation}"
+
+
+def corpus_fingerprint(articles: list[Article]) -> tuple[str, dict[str, str]]:
+    """(hash of the whole corpus, hash per article id): any change to text or front matter shows."""
+    per_article = {
+        a.id: hashlib.sha256(json.dumps(dataclasses.astuple(a)).encode("utf-8")).hexdigest()[:16]
+        for a in sorted(articles, key=lambda a: a.id)
+    }
+    whole = hashlib.sha256(json.dumps(per_article, sort_keys=True).encode()).hexdigest()[:16]
+    return whole, per_article
+
+
+def read_manifest(settings: Settings) -> Manifest | None:
+    """The live manifest, None when no index was ever built; IndexCorrupt when unreadable."""
+    path = settings.manifest_path
+    if not path.exists():
+        return None
+    try:
+        manifest = Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, ValidationError) as exc:
+        raise IndexCorrupt(f"The index manifest {path} is unreadable ({exc.__class__.__name__}); rebuild it with: {BUILD_COMMAND}") from exc
+    if manifest.format != MANIFEST_FORMAT:
+        raise IndexStale(f"The index was built by another version (format {manifest.format}); rebuild it with: {BUILD_COMMAND}")
+    return manifest
+
+
+def write_manifest(settings: Settings, manifest: Manifest) -> None:
+    """Write to a temporary file, flush it to disk, then rename: the swap is all or nothing."""
+    path = settings.manifest_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(manifest.model_dump_json(indent=2))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def open_live_collections(settings: Settings, expected_corpus_hash: str, expected_model: str, expected_chunker: str):
+    """(manifest, chunks collection, sentences collection) of a fresh index, or the error that says what to run."""
+    manifest = read_manifest(settings)
+    if manifest is None:
+        raise IndexMissing(f"No search index yet in {settings.data_dir}. Build it with: {BUILD_COMMAND}")
+    if manifest.model != expected_model or manifest.chunker != expected_chunker:
+        raise IndexStale(
+            f"The index was built with model {manifest.model!r} / chunker {manifest.chunker!r}, "
+            f"but the settings ask for {expected_model!r} / {expected_chunker!r}. Rebuild it with: {BUILD_COMMAND}"
+        )
+    if manifest.corpus_hash != expected_corpus_hash:
+        raise IndexStale(f"The articles changed since the index was built. Update it with: {BUILD_COMMAND}")
+    try:
+        client = open_client(settings)
+        chunks = client.get_collection(manifest.chunks_collection)
+        sentences = client.get_collection(manifest.sentences_collection)
+        counts = {"chunks": chunks.count(), "sentences": sentences.count()}
+    except Exception as exc:  # chromadb raises NotFoundError, ValueError, sqlite errors… for a damaged store
+        raise IndexCorrupt(
+            f"The index in {settings.data_dir} is damaged or incomplete ({exc.__class__.__name__}). Rebuild it with: {BUILD_COMMAND}"
+        ) from exc
+    if counts != {"chunks": manifest.counts["chunks"], "sentences": manifest.counts["sentences"]}:
+        raise IndexCorrupt(
+            f"The index in {settings.data_dir} holds {counts} but its manifest promises "
+            f"{ {k: manifest.counts[k] for k in ('chunks', 'sentences')} }. Rebuild it with: {BUILD_COMMAND}"
+        )
+    return manifest, chunks, sentences
