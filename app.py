@@ -86,58 +86,79 @@ def trim_history(history: list[dict], settings: Settings) -> list[dict]:
 
 
 # ---- rendering ------------------------------------------------------------------------------------------
-# Everything shown in the chat is built here as HTML from escaped text: the chat's Markdown renderer
-# never sees raw user or corpus text, so nothing typed can become markup or script.
+# The chat renders Markdown and sanitises HTML; on top of that, every piece of text is HTML-escaped here
+# before it is placed, so nothing a user types (or any corpus text) can become markup or script.
 
 
 def _esc(text: str) -> str:
-    return html.escape(text).replace("\n", "<br>")
+    return html.escape(text, quote=True)
 
 
 def render_user(text: str) -> str:
-    return f'<div class="hb-user">{_esc(text)}</div>'
+    # An HTML block of escaped text: not even Markdown applies to what the user typed.
+    return f'<div class="hb-user">{_esc(text).replace(chr(10), "<br>")}</div>'
+
+
+def _block(css_class: str, markdown: str, role: str = "") -> str:
+    # Blank lines around the Markdown let the chat render it inside the styled <div>.
+    role_attr = f' role="{role}"' if role else ""
+    return f'<div class="{css_class}"{role_attr}>\n\n{html.escape(markdown, quote=False)}\n\n</div>'
+
+
+def split_answer(answer: Answer) -> tuple[list[str], list[str], list[str]]:
+    """Answer text as (warning paragraphs, body paragraphs, disagreement paragraphs).
+
+    The chain writes the escalation first, ending with its advice, and each disagreement as one
+    paragraph opening "**The sources disagree"; the page styles those apart from the body.
+    """
+    paragraphs = [p for p in answer.text.split("\n\n") if p.strip()]
+    warning: list[str] = []
+    if answer.escalation:
+        ends = [i for i, p in enumerate(paragraphs) if answer.escalation.advice in p]
+        if ends:
+            warning, paragraphs = paragraphs[: ends[0] + 1], paragraphs[ends[0] + 1 :]
+    disagreements = [p for p in paragraphs if p.startswith("**The sources disagree")]
+    body = [p for p in paragraphs if p not in disagreements]
+    return warning, body, disagreements
 
 
 def render_answer(answer: Answer, titles: dict[str, str], words: int | None = None) -> str:
-    """The answer as the chat shows it; with `words`, only that much of the text (while streaming)."""
+    """The answer as the chat shows it; with `words`, only that many words of the body (while streaming)."""
+    warning, body, disagreements = split_answer(answer)
     parts = []
-    if answer.escalation:  # first, so nobody reads self-care advice before the warning
+    if answer.escalation:  # first, so nobody reads on before seeing the warning
         e = answer.escalation
-        heading = "Get medical help now" if e.urgent else "Please get this checked before you run on it"
-        reasons = "; ".join(e.reasons)
-        parts.append(
-            '<div class="hb-escalation" role="alert">'
-            f'<p class="hb-escalation-title">⚠ {heading}</p>'
-            + (f"<p>You mentioned: {_esc(reasons)}.</p>" if reasons else "")
-            + f"<p>{_esc(e.advice)}</p></div>"
-        )
-    tokens = answer.text.split(" ")
-    shown = answer.text if words is None else " ".join(tokens[:words])
-    parts.append(f'<div class="hb-text">{_esc(shown)}</div>')
+        parts.append(_block("hb-escalation", "\n\n".join(warning) or f"**⚠️ {e.advice}**", role="alert"))
+    text = "\n\n".join(body)
+    tokens = text.split(" ")
     if words is not None and words < len(tokens):
-        return "\n".join(parts)
-    for c in answer.conflicts:
-        sides = "".join(
-            f"<li><strong>{_esc(titles.get(p.source_id, p.source_id))}</strong>: {_esc(p.stance)}"
-            f"<blockquote>{_esc(p.quote)}</blockquote></li>"
-            for p in c.positions
-        )
-        parts.append(
-            '<div class="hb-conflict"><p class="hb-conflict-title">The sources disagree: '
-            f"{_esc(c.topic)}</p><p>{_esc(c.summary)}</p><ul>{sides}</ul></div>"
-        )
+        return "\n\n".join(parts + [html.escape(" ".join(tokens[:words]), quote=False) + " …"])
+    parts.append(html.escape(text, quote=False))
+    parts += [_block("hb-conflict", d) for d in disagreements]
+    if answer.conflicts and not disagreements:  # the text did not spell them out: build them from the fields
+        for c in answer.conflicts:
+            sides = "\n".join(f"- *{titles.get(p.source_id, p.source_id)}* — {p.stance}: “{p.quote}”" for p in c.positions)
+            parts.append(_block("hb-conflict", f"**The sources disagree — {c.topic}.** {c.summary}\n{sides}"))
     if answer.citations:
         items = "".join(
             f'<details class="hb-citation"><summary>[{c.n}] {_esc(c.title)}'
             + (f" — {_esc(c.section)}" if c.section else "")
             + f"</summary><blockquote>{_esc(c.quote)}</blockquote>"
-            f"<p class=\"hb-source\">From “{_esc(c.title)}”"
+            + f'<p class="hb-source">From “{_esc(c.title)}”'
             + (f", section “{_esc(c.section)}”" if c.section else "")
             + ".</p></details>"
             for c in answer.citations
         )
         parts.append(f'<div class="hb-citations"><p class="hb-citations-title">Sources</p>{items}</div>')
-    return "\n".join(parts)
+    return "\n\n".join(parts)
+
+
+def reveal(answer: Answer, titles: dict[str, str], step: int = 6) -> Iterator[str]:
+    """Successive renderings of the answer, a few more words each time, ending with all of it."""
+    words = len("\n\n".join(split_answer(answer)[1]).split(" "))
+    for n in range(step, words, step):
+        yield render_answer(answer, titles, n)
+    yield render_answer(answer, titles)
 
 
 # ---- feedback -------------------------------------------------------------------------------------------
@@ -244,9 +265,8 @@ def build_chat(settings: Settings, ask: Callable[..., Answer], store: FeedbackSt
             return
         # The answer is computed in milliseconds; revealing it a few words at a time lets the reader
         # start at the top (the warning, when there is one) instead of facing a wall of text at once.
-        words = len(answer.text.split(" "))
-        for n in range(0, words, 6):
-            yield shown + [{"role": "assistant", "content": render_answer(answer, titles, n)}], turns, "", ""
+        for content in reveal(answer, titles):
+            yield shown + [{"role": "assistant", "content": content}], turns, "", ""
             time.sleep(0.03)
         turns = turns + [Turn(question, answer)]
         yield display(turns), turns, "", ""
@@ -269,6 +289,7 @@ def build_chat(settings: Settings, ask: Callable[..., Answer], store: FeedbackSt
         turns = gr.State([])
         chatbot = gr.Chatbot(
             label="Conversation",
+            show_label=False,
             elem_id="hb-chat",
             height="60vh",
             min_height=320,
@@ -280,7 +301,7 @@ def build_chat(settings: Settings, ask: Callable[..., Answer], store: FeedbackSt
             latex_delimiters=[],
         )
         notice = gr.Markdown("", elem_id="hb-notice")
-        with gr.Row(equal_height=True, elem_id="hb-ask-row"):
+        with gr.Row(equal_height=False, elem_id="hb-ask-row"):
             textbox = gr.Textbox(
                 label="Your question",
                 placeholder="e.g. How do I strengthen my hamstrings?",
@@ -447,6 +468,10 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
         ssr_mode=False,
         show_error=False,
         css_paths=[WEB_DIR / "chat.css"],
+        # Dark blue buttons so white text keeps WCAG AA contrast; the theme's fonts are served locally.
+        theme=gr.themes.Default(primary_hue="blue").set(
+            button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800"
+        ),
     )
 
 

@@ -132,7 +132,8 @@ class ExtractiveGenerator:
         scored = []
         for i, sim in zip(ids.tolist(), sims.tolist()):
             s = bank.sentences[i]
-            if not self._worth_saying(s.text) or self._bare_list_item(i) or (request.avoid and request.avoid.search(s.text)):
+            introduces_list = s.text.endswith(":") and bool(bank.following_list(i))
+            if not (introduces_list or self._worth_saying(s.text)) or self._bare_list_item(i) or (request.avoid and request.avoid.search(s.text)):
                 continue
             overlap = sum(bank.idf[t] for t in q_terms & bank.terms[i]) / q_weight if q_weight else 0.0
             penalty = 0.1 if s.text.endswith("!") or _META.search(s.text) else 0.0  # cheerleading and signposts

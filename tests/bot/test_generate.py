@@ -1,0 +1,91 @@
+"""The extractive generator and citation numbering, over a hand-made sentence bank."""
+
+import numpy as np
+
+from bot.generate import ExtractiveGenerator, Request, SentenceBank
+from bot.render import CitationBook, inline
+from bot.types import Article, Chunk, Passage
+from ingest.chunking import chunk_article, split_sentences
+from tests.fakes import WordEmbeddings
+
+BODY = """# Guide
+
+## Stretching
+
+Hold each static stretch for 45 to 60 seconds after a run. It should never hurt while you hold it. Sounds great?
+
+Ideal hamstring strength exercises include:
+
+- Single-leg deadlift
+- Glute bridges
+
+## Rest
+
+Rest from running lets a strained hamstring heal before you load it again.
+"""
+ARTICLE = Article(id="guide", title="Guide", body=BODY, seed="g.txt")
+EMBED = WordEmbeddings()
+
+
+def setup(question: str, **kw):
+    sentences = split_sentences(ARTICLE)
+    chunks = chunk_article(ARTICLE, sentences, 2000, 0)
+    vectors = np.asarray(EMBED.embed_documents([s.text for s in sentences]), dtype=np.float32)
+    bank = SentenceBank({"guide": BODY}, sentences, vectors)
+    passages = [Passage(chunk=c, fused_score=1.0, rank=i + 1) for i, c in enumerate(chunks)]
+    qv = np.asarray(EMBED.embed_query(question), dtype=np.float32)
+    return ExtractiveGenerator(bank, min_relevance=kw.pop("min_relevance", 0.1), **kw), Request(question, question, qv, passages)
+
+
+def test_lead_is_the_sentence_that_answers_and_quotes_are_verbatim():
+    generator, request = setup("How long should I hold a static stretch after a run?")
+    draft = generator.compose(request)
+    assert draft.lead.text == "Hold each static stretch for 45 to 60 seconds after a run."
+    for q in draft.quotes:
+        assert BODY[q.start : q.end] == q.text
+
+
+def test_a_sentence_that_leans_back_is_quoted_with_the_one_before():
+    generator, request = setup("should a stretch ever hurt while you hold it")
+    texts = [q.text for q in generator.compose(request).quotes]
+    assert "Hold each static stretch for 45 to 60 seconds after a run. It should never hurt while you hold it." in texts
+
+
+def test_a_list_is_quoted_with_its_lead_in():
+    generator, request = setup("which strength exercises for the hamstring")
+    lead = generator.compose(request).lead
+    assert lead.text.startswith("Ideal hamstring strength exercises include:")
+    assert lead.text.endswith("- Glute bridges")
+    assert inline(lead.text) == "Ideal hamstring strength exercises include: Single-leg deadlift; Glute bridges"
+
+
+def test_rhetorical_filler_is_never_said():
+    generator, request = setup("sounds great")
+    assert all("Sounds great?" not in q.text for q in generator.compose(request).quotes)
+
+
+def test_nothing_relevant_gives_no_lead():
+    generator, request = setup("quantum chromodynamics lecture", min_relevance=0.3)
+    draft = generator.compose(request)
+    assert draft.lead is None and draft.relevance < 0.3
+
+
+def test_avoided_sentences_are_withheld():
+    import re
+
+    generator, request = setup("stretch after a run or rest")
+    request = Request(request.question, request.query, request.query_vector, request.passages, avoid=re.compile("stretch", re.I))
+    assert all("stretch" not in q.text.lower() for q in generator.compose(request).quotes)
+
+
+def test_support_is_capped():
+    generator, request = setup("hamstring stretch run rest seconds", max_support=1)
+    assert len(generator.compose(request).support) <= 1
+
+
+def test_citation_numbers_are_reused_for_the_same_quote():
+    book = CitationBook({"guide": ARTICLE})
+    assert book.cite("guide", "Rest from running lets a strained hamstring heal before you load it again.") == 1
+    assert book.cite("guide", "Hold each static stretch for 45 to 60 seconds after a run.") == 2
+    assert book.cite("guide", "Rest from running lets a strained hamstring heal before you load it again.") == 1
+    assert [(c.n, c.section) for c in book.citations] == [(1, "Rest"), (2, "Stretching")]
