@@ -3,6 +3,7 @@
 Everything quoted here is verbatim article text; the only words of our own are fixed notices.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from bot.types import Article, Citation, Conflict, Escalation
@@ -45,7 +46,7 @@ def section_of(article: Article, quote: str) -> str | None:
 
 def inline(text: str) -> str:
     """A quote on one Markdown line (list quotes keep their items, separated by semicolons)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [re.sub(r"^(?:- |\d+\. )", "", line.strip()) for line in text.splitlines() if line.strip()]
     return lines[0] + (" " + "; ".join(lines[1:]) if len(lines) > 1 else "")
 
 
