@@ -2,6 +2,7 @@
 
 `python app.py` builds the index if needed and serves; `python app.py export-feedback [--out FILE]` writes CSV.
 """
+# ruff: noqa: E402  (the environment must be set before gradio is imported)
 
 import os
 
@@ -9,35 +10,37 @@ import os
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-import argparse  # noqa: E402
-import csv  # noqa: E402
-import html  # noqa: E402
-import sqlite3  # noqa: E402
-import sys  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import unicodedata  # noqa: E402
-from collections import deque  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any, Protocol, TextIO  # noqa: E402
+import argparse
+import csv
+import html
+import logging
+import sqlite3
+import sys
+import threading
+import time
+import unicodedata
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol, TextIO
 
-import gradio as gr  # noqa: E402
-import uvicorn  # noqa: E402
-from fastapi import FastAPI, Request  # noqa: E402
-from fastapi.exceptions import RequestValidationError  # noqa: E402
-from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
-from fastapi.responses import FileResponse, JSONResponse  # noqa: E402
-from pydantic import BaseModel, Field  # noqa: E402
-from starlette.exceptions import HTTPException  # noqa: E402
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
-from bot.errors import BadQuestion, HamstringBotError  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.types import Answer, Message  # noqa: E402
-from ingest.corpus import load_articles  # noqa: E402
+from bot.errors import BadQuestion, HamstringBotError
+from bot.settings import Settings
+from bot.types import Answer, Message
+from ingest.corpus import load_articles
 
+log = logging.getLogger("hamstring_bot.app")
 WEB_DIR = Path(__file__).resolve().parent / "web"
 # The web component script that ships inside the installed gradio package, so an embedding page loads
 # exactly the version this server runs, and works without any CDN.
@@ -91,12 +94,13 @@ def trim_history(history: list[dict], settings: Settings) -> list[dict]:
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    # No raw newlines: a blank line would end the HTML block and hand the rest to Markdown.
+    return html.escape(text, quote=True).replace("\n", "<br>")
 
 
 def render_user(text: str) -> str:
     # An HTML block of escaped text: not even Markdown applies to what the user typed.
-    return f'<div class="hb-user">{_esc(text).replace(chr(10), "<br>")}</div>'
+    return f'<div class="hb-user">{_esc(text)}</div>'
 
 
 def _block(css_class: str, markdown: str, role: str = "") -> str:
@@ -263,6 +267,10 @@ def build_chat(settings: Settings, ask: Callable[..., Answer], store: FeedbackSt
         except BadQuestion as exc:
             yield display(turns), turns, message, str(exc)
             return
+        except Exception:  # the runner gets an apology, the log gets the details
+            log.exception("answering %r failed", question)
+            yield display(turns), turns, message, "Sorry, something went wrong on our side. Please try again."
+            return
         # The answer is computed in milliseconds; revealing it a few words at a time lets the reader
         # start at the top (the warning, when there is one) instead of facing a wall of text at once.
         for content in reveal(answer, titles):
@@ -296,7 +304,7 @@ def build_chat(settings: Settings, ask: Callable[..., Answer], store: FeedbackSt
             examples=[{"text": q} for q in EXAMPLES],
             placeholder="**Ask a question** about hamstring pain in running, or pick an example.",
             feedback_options=("Like", "Dislike"),
-            buttons=["copy"],
+            buttons=[],  # a copy button would copy the rendering's HTML, not the answer
             sanitize_html=True,
             latex_delimiters=[],
         )
@@ -378,7 +386,8 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
         allow_headers=["*"],
         allow_credentials=True,
     )
-    ancestors = " ".join(["'self'", "http://localhost:*", "http://127.0.0.1:*", *settings.allowed_origins])
+    local = [f"{scheme}://{host}:*" for host in ("localhost", "127.0.0.1") for scheme in ("http", "https")]
+    ancestors = " ".join(["'self'", *local, *settings.allowed_origins])
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -457,6 +466,7 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
         return FileResponse(GRADIO_JS, media_type="text/javascript")
 
     page = build_chat(settings, ask, store)
+    # A bounded queue: past 64 waiting questions, newcomers are told the queue is full instead of waiting forever.
     page.queue(default_concurrency_limit=settings.max_concurrency, max_size=64)
     return gr.mount_gradio_app(
         app,
@@ -500,7 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     from ingest import ensure_index, index_status
 
     try:
-        ensure_index(settings, progress=True)
+        summary = ensure_index(settings, progress=True)
+        if summary is not None:
+            print(summary.line())
         bot = Bot.load(settings)
     except HamstringBotError as exc:
         print(f"error: {exc}", file=sys.stderr)

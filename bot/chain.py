@@ -24,6 +24,7 @@ from bot.types import Answer, Article, Conflict, Message, Passage
 
 # After a red flag, no sentence recommending self-treatment is said.
 SELF_CARE = re.compile(r"\b(stretch\w*|foam roll\w*|roller|massag\w*|run\b|running|jog\w*|strength\w*|exercis\w*|lunges?|deadlifts?|bridges?|curls?)", re.I)
+MAX_EVIDENCE = 3  # article sentences cited for a red flag: enough to show the source, not a wall
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
@@ -88,19 +89,19 @@ class Bot:
         settings = settings or Settings()
         articles = load_articles(settings.articles_dir, settings.max_article_bytes)
         corpus_hash, _ = corpus_fingerprint(articles)
-        manifest, chunks_col, sentences_col = open_live_collections(
+        live = open_live_collections(
             settings, corpus_hash, model_label(settings) if embeddings is None else manifest_model(settings), chunker_signature(settings)
         )
         embeddings = QueryCache(embeddings or load_embeddings(settings))
-        got = chunks_col.get(include=["documents", "metadatas"])
+        got = live.chunks.get(include=["documents", "metadatas"])
         chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
-        got = sentences_col.get(include=["documents", "metadatas", "embeddings"])
+        got = live.sentences.get(include=["documents", "metadatas", "embeddings"])
         sentences = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         vectors = np.asarray(got["embeddings"], dtype=np.float32)
-        store = Chroma(client=chunks_col._client, collection_name=manifest.chunks_collection, embedding_function=embeddings, create_collection_if_not_exists=False)
+        store = Chroma(client=live.client, collection_name=live.manifest.chunks_collection, embedding_function=embeddings, create_collection_if_not_exists=False)
         retriever = build_retriever(store, chunks, settings.k_dense, settings.k_lexical, settings.k_passages, settings.rrf_k)
         bank = SentenceBank({a.id: a.body for a in articles}, sentences, vectors)
-        generator = ExtractiveGenerator(bank, max_support=settings.max_support, min_relevance=settings.min_relevance)
+        generator = ExtractiveGenerator(bank, max_support=settings.max_supporting, min_relevance=settings.min_relevance)
         bot = cls(
             settings,
             articles,
@@ -109,7 +110,7 @@ class Bot:
             generator,
             RedFlagRules.load(),
             ConflictRegistry.load(settings.corpus_dir / "conflicts.yaml"),
-            corpus_version=manifest.corpus_hash,
+            corpus_version=live.manifest.corpus_hash,
         )
         bot.ask("What are the hamstrings?")  # warm-up: first real answer is as fast as the rest
         return bot
@@ -131,8 +132,9 @@ class Bot:
         turn.passages = [to_passage(d) for d in self.retriever.invoke(turn.query)]
         vector = np.asarray(self.embeddings.embed_query(turn.query), dtype=np.float32)
         if turn.query != turn.question:
-            # A follow-up: the folded query keeps the topic, the question itself says what is asked now.
-            vector = vector + np.asarray(self.embeddings.embed_query(turn.question), dtype=np.float32)
+            # A follow-up: the folded query found the topic's passages; within them, the sentences
+            # that answer what is asked now ("how do I prevent it?") should lead.
+            vector = 0.35 * vector + 0.65 * np.asarray(self.embeddings.embed_query(turn.question), dtype=np.float32)
             vector /= np.linalg.norm(vector)
         turn.query_vector = vector
 
@@ -160,7 +162,7 @@ class Bot:
         escalation = None
         if turn.red_flags is not None and turn.red_flags.escalate:
             escalation = self.red_flags.escalation(turn.red_flags)
-            markers = " ".join(f"[{book.cite(s, q)}]" for s, q in self.red_flags.evidence)
+            markers = " ".join(f"[{book.cite(s, q)}]" for s, q in self.red_flags.evidence_for(turn.red_flags)[:MAX_EVIDENCE])
             parts.append(escalation_block(escalation, markers))
         draft = turn.draft
         if draft and draft.lead and escalation is None:
@@ -174,7 +176,7 @@ class Bot:
             parts.append(NOTHING_FOUND)
         if turn.red_flags is not None and not turn.red_flags.escalate and turn.red_flags.informational:
             reasons = "; ".join(dict.fromkeys(h.reason for h in turn.red_flags.informational))
-            markers = " ".join(f"[{book.cite(s, q)}]" for s, q in self.red_flags.evidence[:2])
+            markers = " ".join(f"[{book.cite(s, q)}]" for s, q in self.red_flags.evidence_for(turn.red_flags)[:MAX_EVIDENCE])
             parts.append(f"**If this is happening to you:** {reasons} is a reason to stop running and get assessed by a doctor or physiotherapist. {markers}")
         conflicts = [] if escalation else self._disagreements(turn)
         for conflict in conflicts:

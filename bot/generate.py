@@ -68,6 +68,8 @@ class SentenceBank:
         self.sentences = [sentences[i] for i in order]
         self.vectors = vectors[order] if len(order) else vectors
         self.terms = [set(content_terms(s.text)) for s in self.sentences]
+        # The innermost heading ("Prevention") names what a sentence is about.
+        self.heading_terms = [set(content_terms((s.section or "").split("›")[-1])) for s in self.sentences]
         # Rare words ("pop", "bike") say more about what a sentence is about than common ones ("hamstring").
         df: dict[str, int] = {}
         for terms in self.terms:
@@ -82,6 +84,10 @@ class SentenceBank:
     def within(self, passage: Passage) -> list[int]:
         c = passage.chunk
         return [i for i in self.by_source.get(c.source_id, []) if self.sentences[i].start >= c.start and self.sentences[i].end <= c.end]
+
+    def section_of(self, passage: Passage) -> list[int]:
+        c = passage.chunk
+        return [i for i in self.by_source.get(c.source_id, []) if self.sentences[i].section == c.section]
 
     def previous(self, i: int) -> int | None:
         """The sentence just before i in the same section, if any."""
@@ -108,7 +114,8 @@ class ExtractiveGenerator:
     """Picks the sentences that best answer the question: relevant, not redundant, readable alone.
 
     score = cosine(question, sentence) + 0.2 × IDF-weighted share of the question's terms it contains
-            + 0.05 × how well its passage ranked. Selection is maximal marginal relevance.
+            + 0.1 when its section heading names what is asked + 0.05 × how well its passage ranked.
+    Selection is maximal marginal relevance.
     """
 
     def __init__(self, bank: SentenceBank, max_support: int = 4, min_relevance: float = 0.3, redundancy: float = 0.8):
@@ -121,31 +128,38 @@ class ExtractiveGenerator:
         bank = self.bank
         candidates: dict[int, float] = {}
         for passage in request.passages:
-            for i in bank.within(passage):
-                candidates[i] = max(candidates.get(i, 0.0), 1.0 / passage.rank if passage.rank else 0.0)
+            weight = 1.0 / passage.rank if passage.rank else 0.0
+            inside = set(bank.within(passage))
+            # The rest of a retrieved passage's section comes along at half weight: sections are short,
+            # and the sentence that answers may sit just outside the passage that was found.
+            for i in bank.section_of(passage):
+                candidates[i] = max(candidates.get(i, 0.0), weight if i in inside else weight / 2)
         if not candidates:
             return Draft(lead=None)
         ids = np.array(sorted(candidates))
         sims = bank.vectors[ids] @ request.query_vector
-        q_terms = set(content_terms(request.query))
-        q_weight = sum(bank.idf.get(t, 0.0) for t in q_terms)
+        # Retrieval already fixed the topic (earlier turns included); within it, what is asked now decides.
+        asked = set(content_terms(request.question)) or set(content_terms(request.query))
+        q_weight = sum(bank.idf.get(t, 0.0) for t in asked)
         scored = []
         for i, sim in zip(ids.tolist(), sims.tolist()):
             s = bank.sentences[i]
             introduces_list = s.text.endswith(":") and bool(bank.following_list(i))
             if not (introduces_list or self._worth_saying(s.text)) or self._bare_list_item(i) or (request.avoid and request.avoid.search(s.text)):
                 continue
-            overlap = sum(bank.idf[t] for t in q_terms & bank.terms[i]) / q_weight if q_weight else 0.0
-            penalty = 0.1 if s.text.endswith("!") or _META.search(s.text) else 0.0  # cheerleading and signposts
-            scored.append((sim + 0.2 * overlap + 0.05 * candidates[i] - penalty, sim, i))
+            overlap = sum(bank.idf[t] for t in asked & bank.terms[i]) / q_weight if q_weight else 0.0
+            penalty = 0.1 if s.text.endswith("!") else 0.0  # cheerleading, rarely the answer
+            heading = 0.1 if asked & bank.heading_terms[i] else 0.0
+            scored.append((sim + 0.2 * overlap + heading + 0.05 * candidates[i] - penalty, sim, i))
         relevance = float(max(sims)) if len(sims) else 0.0
         if not scored or relevance < self.min_relevance:
             return Draft(lead=None, relevance=relevance)
         scored.sort(reverse=True)
         chosen: list[int] = []
-        floor = scored[0][0] * 0.72
         for score, sim, i in scored:
-            if len(chosen) > self.max_support or score < floor:
+            # Two supporting sentences need only be fairly close to the lead; more must be close.
+            floor = scored[0][0] * (0.6 if len(chosen) < 3 else 0.75)
+            if len(chosen) > self.max_support or score < floor or sim < self.min_relevance:
                 break
             if any(float(bank.vectors[i] @ bank.vectors[j]) > self.redundancy for j in chosen):
                 continue
@@ -163,8 +177,10 @@ class ExtractiveGenerator:
     def _quote(self, i: int, score: float) -> Quote:
         bank, s = self.bank, self.bank.sentences[i]
         first, last = i, i
-        prev = bank.previous(i)
-        if prev is not None and _LEANS_BACK.match(s.text):
+        for _ in range(2):  # "That is why…" after "It helps…": follow the chain back to its subject
+            prev = bank.previous(first)
+            if prev is None or not _LEANS_BACK.match(bank.sentences[first].text):
+                break
             first = prev
         if s.text.rstrip().endswith(":"):
             last = (bank.following_list(i) or [i])[-1]
@@ -185,8 +201,8 @@ class ExtractiveGenerator:
 
     @staticmethod
     def _worth_saying(text: str) -> bool:
-        """Skip rhetorical filler ("Sounds great?", "It’s simple.") that answers nothing."""
-        return len(text) >= 30 and len(text.split()) >= 6 and not text.endswith("?")
+        """Skip rhetorical filler ("Sounds great?", "It’s simple.") and signposts that answer nothing."""
+        return len(text) >= 30 and len(text.split()) >= 6 and not text.endswith("?") and not _META.search(text)
 
 
 def _dedupe_spans(quotes: list[Quote]) -> list[Quote]:

@@ -129,10 +129,16 @@ def draw_category_chart(report: Report, path: Path) -> None:
     rates = report.metrics.category_pass_rates
     names = list(rates)
     values = [(rates[n].value or 0.0) * 100 for n in names]
+    # Colour against the run's own pass-rate bar when it has one, so the chart agrees with the gate.
+    bar_at = next((b.bar * 100 for b in report.thresholds if b.metric == "pass_rate"), None)
+    colours = ["#1565c0" if bar_at is None else "#2e7d32" if v >= bar_at - 1e-7 else "#c62828" for v in values]
     fig = Figure(figsize=(7, 0.45 * max(len(names), 2) + 1.2))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    bars = ax.barh(names, values, color=["#2e7d32" if v >= 85 else "#c62828" for v in values])
+    bars = ax.barh(names, values, color=colours)
+    if bar_at is not None:
+        ax.axvline(bar_at, color="black", linestyle="--", linewidth=1, label=f"pass-rate bar {bar_at:.0f}%")
+        ax.legend(loc="lower right", fontsize=8)
     for bar, name in zip(bars, names):
         ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, f"{rates[name].hits}/{rates[name].total}",
                 va="center", fontsize=8)
@@ -152,7 +158,7 @@ def draw_latency_chart(report: Report, path: Path) -> None:
     if m.latency_samples:
         ax.hist(m.latency_samples, bins=min(30, max(5, len(m.latency_samples) // 4)), color="#1565c0")
         for label, at, style in (("p50", m.latency_p50_ms, "--"), ("p95", m.latency_p95_ms, ":")):
-            ax.axvline(at, color="black", linestyle=style, label=f"{label} {at:.1f} ms")
+            ax.axvline(at, color="black", linestyle=style, label=f"{label} {_fmt(at, 'ms')}")
         ax.legend()
     else:
         ax.text(0.5, 0.5, "no successful answers", ha="center", va="center", transform=ax.transAxes)
@@ -169,7 +175,9 @@ def draw_latency_chart(report: Report, path: Path) -> None:
 def _fmt(number: float | None, unit: str) -> str:
     if number is None:
         return "n/a"
-    return f"{number:.1f} ms" if unit == "ms" else f"{number * 100:.1f}%"
+    if unit == "ms":
+        return f"{number:.1f} ms" if number >= 10 else f"{number:.2g} ms"  # a fake bot answers in microseconds
+    return f"{number * 100:.1f}%"
 
 
 def _case_label(result: CaseResult) -> str:

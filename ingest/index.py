@@ -43,6 +43,16 @@ class Manifest(BaseModel):
 
 
 @dataclass(frozen=True)
+class LiveIndex:
+    """The collections a manifest points at, opened and checked."""
+
+    manifest: Manifest
+    client: chromadb.ClientAPI
+    chunks: chromadb.Collection
+    sentences: chromadb.Collection
+
+
+@dataclass(frozen=True)
 class IndexStatus:
     fresh: bool
     reason: str
@@ -105,8 +115,8 @@ def write_manifest(settings: Settings, manifest: Manifest) -> None:
     os.replace(tmp, path)
 
 
-def open_live_collections(settings: Settings, expected_corpus_hash: str, expected_model: str, expected_chunker: str):
-    """(manifest, chunks collection, sentences collection) of a fresh index, or the error that says what to run."""
+def open_live_collections(settings: Settings, expected_corpus_hash: str, expected_model: str, expected_chunker: str) -> LiveIndex:
+    """The fresh live index, or the error that says what to run."""
     manifest = read_manifest(settings)
     if manifest is None:
         raise IndexMissing(f"No search index yet in {settings.data_dir}. Build it with: {BUILD_COMMAND}")
@@ -131,4 +141,4 @@ def open_live_collections(settings: Settings, expected_corpus_hash: str, expecte
             f"The index in {settings.data_dir} holds {counts} but its manifest promises "
             f"{ {k: manifest.counts[k] for k in ('chunks', 'sentences')} }. Rebuild it with: {BUILD_COMMAND}"
         )
-    return manifest, chunks, sentences
+    return LiveIndex(manifest, client, chunks, sentences)

@@ -98,7 +98,7 @@ def index_status(settings: Settings, model: str | None = None) -> IndexStatus:
     try:
         articles = load_articles(settings.articles_dir, settings.max_article_bytes)
         corpus_hash, _ = corpus_fingerprint(articles)
-        manifest, _, _ = open_live_collections(settings, corpus_hash, model, chunker_signature(settings))
+        manifest = open_live_collections(settings, corpus_hash, model, chunker_signature(settings)).manifest
     except HamstringBotError as exc:
         manifest = _quiet_manifest(settings)
         return IndexStatus(False, str(exc), manifest.corpus_hash if manifest else None, manifest.model if manifest else None)

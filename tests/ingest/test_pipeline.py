@@ -43,7 +43,7 @@ def test_changed_article_re_embeds_only_what_changed(tiny_settings):
     assert summary.updated >= 1 and not summary.rebuilt
     assert "Nordic curls help too." in embedder.embedded
     assert "Hold each static stretch for 45 seconds after a run." not in embedder.embedded
-    _, chunks, sentences = live(tiny_settings)
+    sentences = live(tiny_settings).sentences
     texts = sentences.get()["documents"]
     assert "Nordic curls help too." in texts and "Eccentric curls help too." not in texts
 
@@ -53,7 +53,7 @@ def test_removed_article_is_deleted_from_the_index(tiny_settings):
     (tiny_settings.articles_dir / "beta.md").unlink()
     summary = ingest(tiny_settings)
     assert summary.removed > 0
-    _, chunks, sentences = live(tiny_settings)
+    sentences = live(tiny_settings).sentences
     assert {m["source_id"] for m in sentences.get()["metadatas"]} == {"alpha"}
 
 

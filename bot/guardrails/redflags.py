@@ -1,0 +1,332 @@
+"""Red-flag escalation: recognise symptoms in a runner's messages that need a clinician, not self-care.
+
+The symptoms, the words runners use for them, the advice and the article sentences behind it are data
+(red_flags.yaml, for a physiotherapist to review); this module reads them and applies them clause by
+clause, minding negation ("no bruising") and hypotheticals ("what does a pop mean?").
+
+>>> rules = RedFlagRules.load()
+>>> verdict = rules.check(["I felt a pop in my hammy yesterday", "what stretches can I do?"])
+>>> verdict.escalate, [hit.flag_id for hit in verdict.personal]
+(True, ['pop-or-tear'])
+>>> rules.check(["I didn't feel a pop and there's no bruising"]).escalate
+False
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.errors import CorpusError, RulesError
+from bot.types import Article, Escalation
+
+RULES_PATH = Path(__file__).with_name("red_flags.yaml")
+RULES_VERSION = 1
+
+# ---- how messages are read ------------------------------------------------------------------------
+# Language mechanics, not medical knowledge: which words negate a symptom, which make it hypothetical,
+# which make a clause about the runner (or someone they know) rather than a general question.
+
+_APOSTROPHES = re.compile(r"['’‘`´]")
+_INNER_HYPHEN = re.compile(r"(?<=\w)[-‐‑–](?=\w)")
+_SENTENCE = re.compile(r"[^.!?;:\n]+[.!?;:\n]*")
+# A clause break resets negation: "I didn't feel a pop but it's badly bruised" is bruised.
+_CLAUSE_BREAK = re.compile(r",? *\b(?:but|though|although|however|whereas|except that|yet)\b|\s[-–—]+\s")
+
+# "not sure", "no idea", "can't tell", "without warning" hedge or narrate rather than deny.
+_NEGATOR = re.compile(
+    r"\b(?:not|never|without|none|nor|neither|nothing|zero|no(?! (?:i|im|ive|my|it|its)\b)|dont|doesnt|didnt|"
+    r"isnt|arent|wasnt|werent|havent|hasnt|hadnt|cant|cannot|couldnt|wouldnt|shouldnt|wont|free of)\b"
+    r"(?! (?:any )?(?:sure|certain|idea|know|knowing|tell|remember|say|believe|stop|help|wait|explain|"
+    r"understand|describe|warning|reason|notice|doubt|matter|joke|kidding|lie|wonder|surprise)\b)"
+)
+_NEGATION_REACH = 6  # words before a symptom that a negator may still govern
+# A new subject ends what an earlier negator governs: "no bruising and I felt a pop".
+_NEW_SUBJECT = re.compile(
+    r"(?:,|\band\b|\bthen\b|\bso\b) (?:then |now )?"
+    r"(?:i|im|ive|id|it|its|there|theres|my|he|she|they|his|her|their|we|now|suddenly|then)\b"
+)
+
+_HYPOTHETICAL = re.compile(
+    r"\b(?:if|what if|in case|suppose|supposing|imagine|whether|hypothetically|signs? of|symptoms? of|"
+    r"difference between|tell me about|explain|information (?:on|about)|learn about)\b"
+)
+# Doubt about one's own leg is not a hypothetical: "I don't know if it popped".
+_UNSURE = re.compile(r"\b(?:dont know|not sure|unsure|no idea|cant tell|cant remember|not certain|wonder\w*)$")
+# Past experience after "if" makes it real again: "what does it mean if I heard a pop?"
+_PAST_EXPERIENCE = re.compile(r"\b(?:felt|heard|had|got|noticed|saw|was|were|did|happened|ive|has been|have been|its been)\b")
+_ASKING = re.compile(
+    r"^(?:(?:so|and|but|ok|okay|hi|hey|um|also|then|quick question|question)\W+)*"
+    r"(?:what|whats|which|is|are|does|do|can|could|should|would|will|how|hows|when|why|isnt|arent|doesnt|any)\b"
+)
+_ABOUT_SOMEONE = re.compile(
+    r"\b(?:my|mine|me|myself|im|ive|his|her|him|he|she|our|us|we|"
+    r"friend|friends|mate|buddy|partner|wife|husband|son|daughter|teammate|brother|sister|dad|mum|mom|"
+    r"girlfriend|boyfriend|colleague)\b"
+    r"|\bi (?:\w+ )?(?:felt|heard|had|got|noticed|saw|was|did|think|tore|pulled|strained|hurt|injured|have|am|cant|couldnt)\b"
+)
+# Before the symptom, "it" and "this" point at the runner's leg ("is it bad that it's bruised?"); after it,
+# they are usually part of the question ("does swelling mean it's a grade 2 strain?").
+_POINTING = re.compile(r"\b(?:this|these|its|it (?:is|was|feels|felt|looks|has))\b")
+# "What does a pop mean? I heard one yesterday." turns the general question into the runner's own.
+_OWN_EXPERIENCE = re.compile(
+    r"\b(?:i|ive|i have|he|she|they|my \w+)(?: just| also| definitely| think i)? (?:felt|heard|had|got|noticed|have)"
+    r" (?:one|it|that|this|those|some)\b|\bhappened to (?:me|him|her|them|my \w+)\b"
+)
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _normalise(text: str) -> str:
+    """Lower-case, drop apostrophes, read inner hyphens as spaces, one space between words."""
+    text = _APOSTROPHES.sub("", text.lower())
+    text = _INNER_HYPHEN.sub(" ", text)
+    return "\n".join(" ".join(line.split()) for line in text.splitlines())
+
+
+def _clauses(message: str) -> list[str]:
+    clauses = []
+    for sentence in _SENTENCE.findall(_normalise(message)):
+        for clause in _CLAUSE_BREAK.split(sentence):
+            clause = clause.strip(" .!?;:\n")
+            if clause:
+                clauses.append(clause)
+    return clauses
+
+
+def _negated(clause: str, start: int) -> bool:
+    before = clause[:start]
+    subjects = list(_NEW_SUBJECT.finditer(before))
+    if subjects:
+        before = before[subjects[-1].start():]
+    return bool(_NEGATOR.search(" ".join(before.split()[-_NEGATION_REACH:])))
+
+
+def _informational(clause: str, start: int) -> bool:
+    """A hypothetical or a general question rather than the runner's (or a friend's) own symptom."""
+    before = clause[:start]
+    cues = list(_HYPOTHETICAL.finditer(before))
+    if cues:
+        cue = cues[-1]
+        return not (_UNSURE.search(before[: cue.start()].rstrip()) or _PAST_EXPERIENCE.search(before[cue.end():]))
+    return bool(_ASKING.match(clause)) and not (_ABOUT_SOMEONE.search(clause) or _POINTING.search(before))
+
+
+# ---- verdicts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedFlagHit:
+    """One red flag recognised in one of the runner's messages."""
+
+    flag_id: str
+    reason: str  # plain words, shown to the runner
+    urgent: bool
+    message_index: int  # position among the runner's messages, oldest first
+    matched: str  # the words that matched, as normalised for matching
+
+
+@dataclass(frozen=True)
+class RedFlagVerdict:
+    """What the runner's messages say: their own (or a friend's) red flags, and red flags asked about."""
+
+    personal: tuple[RedFlagHit, ...] = ()
+    informational: tuple[RedFlagHit, ...] = ()  # answer these, and say the sign is a reason to get assessed
+
+    @property
+    def escalate(self) -> bool:
+        return bool(self.personal)
+
+    @property
+    def urgent(self) -> bool:
+        return any(hit.urgent for hit in self.personal)
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """One reviewed rule of red_flags.yaml, its phrases and patterns compiled into one expression."""
+
+    id: str
+    reason: str
+    urgent: bool
+    informational_only: bool
+    evidence_ids: tuple[str, ...]
+    pattern: re.Pattern
+
+
+# ---- the rules ------------------------------------------------------------------------------------
+
+
+class RedFlagRules:
+    """The reviewed red-flag rules; `check` reads a conversation, `escalation` says what to do about it."""
+
+    def __init__(self, flags: list[RedFlag], advice: str, urgent_advice: str, evidence: dict[str, tuple[str, str]]):
+        self.flags = flags
+        self.advice = advice
+        self.urgent_advice = urgent_advice
+        self._evidence = evidence
+        self.evidence: list[tuple[str, str]] = list(evidence.values())  # (source_id, verbatim quote)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "RedFlagRules":
+        """Read and compile the rules file; RulesError naming the file and field for anything malformed."""
+        path = path or RULES_PATH
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise RulesError(f"{path}: cannot read the red-flag rules ({exc.strerror}); restore the file.") from exc
+        except yaml.YAMLError as exc:
+            raise RulesError(f"{path}: not valid YAML ({exc}); fix the syntax.") from exc
+        return _parse_rules(data, path)
+
+    def check(self, user_messages: list[str]) -> RedFlagVerdict:
+        """Red flags in all of the runner's messages, oldest first: an earlier red flag still counts."""
+        personal: dict[str, RedFlagHit] = {}
+        informational: dict[str, RedFlagHit] = {}
+        for index, message in enumerate(user_messages):
+            own_experience = bool(_OWN_EXPERIENCE.search(_normalise(message)))
+            for clause in _clauses(message):
+                for flag in self.flags:
+                    for match in flag.pattern.finditer(clause):
+                        if _negated(clause, match.start()):
+                            continue
+                        hit = RedFlagHit(flag.id, flag.reason, flag.urgent, index, match.group())
+                        asked = flag.informational_only or (
+                            _informational(clause, match.start()) and not own_experience
+                        )
+                        (informational if asked else personal).setdefault(flag.id, hit)
+                        break
+        return RedFlagVerdict(
+            personal=tuple(personal.values()),
+            informational=tuple(hit for flag_id, hit in informational.items() if flag_id not in personal),
+        )
+
+    def escalation(self, verdict: RedFlagVerdict) -> Escalation:
+        """The notice that opens an escalated answer: the reasons recognised, in plain words, and what to do."""
+        if not verdict.escalate:
+            raise ValueError("escalation() needs a verdict with at least one personal red flag")
+        reasons = list(dict.fromkeys(hit.reason for hit in verdict.personal))
+        advice = self.urgent_advice if verdict.urgent else self.advice
+        return Escalation(reasons=reasons, advice=advice, urgent=verdict.urgent)
+
+    def evidence_for(self, verdict: RedFlagVerdict) -> list[tuple[str, str]]:
+        """The article sentences, (source_id, quote), that back the flags of a verdict, for citing."""
+        by_id = {flag.id: flag for flag in self.flags}
+        hits = verdict.personal or verdict.informational
+        ids = dict.fromkeys(evidence_id for hit in hits for evidence_id in by_id[hit.flag_id].evidence_ids)
+        return [self._evidence[evidence_id] for evidence_id in ids]
+
+    def verify(self, articles: list[Article]) -> None:
+        """CorpusError naming every evidence quote that is no longer verbatim in its article."""
+        bodies = {article.id: article.body for article in articles}
+        problems = []
+        for evidence_id, (source_id, quote) in self._evidence.items():
+            if source_id not in bodies:
+                problems.append(f"red-flag evidence {evidence_id!r}: no article with id {source_id!r}.")
+            elif quote not in bodies[source_id]:
+                problems.append(f"red-flag evidence {evidence_id!r}: quote is not verbatim in {source_id}: {quote!r}")
+        if problems:
+            raise CorpusError(
+                "\n".join(problems) + f"\nUpdate the quotes in {RULES_PATH.name} to match the articles word for word."
+            )
+
+
+# ---- reading red_flags.yaml -----------------------------------------------------------------------
+
+
+def _parse_rules(data: object, path: Path) -> RedFlagRules:
+    def fail(field: str, problem: str) -> RulesError:
+        return RulesError(f"{path}: {field}: {problem}")
+
+    if not isinstance(data, dict):
+        raise fail("(top level)", "expected a mapping with version, advice, urgent_advice, words, rules, evidence.")
+    if data.get("version") != RULES_VERSION:
+        raise fail("version", f"expected {RULES_VERSION}, found {data.get('version')!r}; this code reads version {RULES_VERSION}.")
+    advice = _text(data, "advice", fail)
+    urgent_advice = _text(data, "urgent_advice", fail)
+
+    evidence: dict[str, tuple[str, str]] = {}
+    for n, item in enumerate(_list(data, "evidence", fail)):
+        where = f"evidence[{n}]"
+        if not isinstance(item, dict):
+            raise fail(where, "expected a mapping with id, source_id and quote.")
+        evidence_id = _text(item, "id", fail, where)
+        if evidence_id in evidence:
+            raise fail(f"{where}.id", f"duplicate id {evidence_id!r}.")
+        evidence[evidence_id] = (_text(item, "source_id", fail, where), _text(item, "quote", fail, where))
+
+    words = data.get("words") or {}
+    if not isinstance(words, dict) or not all(
+        isinstance(v, list) and v and all(isinstance(w, str) for w in v) for v in words.values()
+    ):
+        raise fail("words", "expected a mapping of names to non-empty lists of pattern fragments.")
+    alternatives = {name: "(?:" + "|".join(_APOSTROPHES.sub("", w) for w in fragments) + ")" for name, fragments in words.items()}
+
+    flags, seen = [], set()
+    for n, rule in enumerate(_list(data, "rules", fail)):
+        where = f"rules[{n}]"
+        if not isinstance(rule, dict):
+            raise fail(where, "expected a mapping with id, reason, urgent and phrases or patterns.")
+        flag_id = _text(rule, "id", fail, where)
+        where = f"rules[{n}] ({flag_id})"
+        if flag_id in seen:
+            raise fail(f"{where}.id", "duplicate id.")
+        seen.add(flag_id)
+        urgent = rule.get("urgent")
+        if not isinstance(urgent, bool):
+            raise fail(f"{where}.urgent", f"expected true or false, found {urgent!r}.")
+        informational_only = rule.get("informational_only", False)
+        if not isinstance(informational_only, bool):
+            raise fail(f"{where}.informational_only", f"expected true or false, found {informational_only!r}.")
+        evidence_ids = _list(rule, "evidence", fail, where, required=False)
+        unknown = [e for e in evidence_ids if e not in evidence]
+        if unknown:
+            raise fail(f"{where}.evidence", f"unknown evidence ids {unknown}; define them under evidence:.")
+        phrases = _list(rule, "phrases", fail, where, required=False)
+        patterns = _list(rule, "patterns", fail, where, required=False)
+        if not phrases and not patterns:
+            raise fail(where, "needs phrases or patterns.")
+        if not all(isinstance(p, str) and p.strip() for p in phrases + patterns):
+            raise fail(where, "phrases and patterns must be non-empty strings.")
+        parts = [re.escape(_normalise(phrase)) for phrase in phrases]
+        for pattern in patterns:
+            parts.append(_expand(pattern, alternatives, lambda problem: fail(f"{where}.patterns", problem)))
+        try:
+            compiled = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
+        except re.error as exc:
+            raise fail(f"{where}.patterns", f"not a valid regular expression ({exc}).") from exc
+        flags.append(
+            RedFlag(flag_id, _text(rule, "reason", fail, where), urgent, informational_only, tuple(evidence_ids), compiled)
+        )
+    return RedFlagRules(flags, advice, urgent_advice, evidence)
+
+
+def _expand(pattern: str, alternatives: dict[str, str], fail) -> str:
+    def substitute(match: re.Match) -> str:
+        if match.group(1) not in alternatives:
+            raise fail(f"{{{match.group(1)}}} is not defined under words:.")
+        return alternatives[match.group(1)]
+
+    # a quantifier such as {2} is left alone; {0,3} has a comma, so it never looks like a placeholder
+    expanded = _PLACEHOLDER.sub(lambda m: m.group() if m.group(1).isdigit() else substitute(m), _APOSTROPHES.sub("", pattern))
+    try:
+        re.compile(expanded)
+    except re.error as exc:
+        raise fail(f"{pattern!r} is not a valid regular expression ({exc}).") from exc
+    return expanded
+
+
+def _text(mapping: dict, key: str, fail, where: str = "") -> str:
+    value = mapping.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise fail(f"{where}.{key}" if where else key, f"expected non-empty text, found {value!r}.")
+    return value.strip()
+
+
+def _list(mapping: dict, key: str, fail, where: str = "", required: bool = True) -> list:
+    value = mapping.get(key)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list) or (required and not value):
+        raise fail(f"{where}.{key}" if where else key, f"expected a list, found {value!r}.")
+    return value

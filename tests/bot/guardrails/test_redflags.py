@@ -1,0 +1,307 @@
+"""Red-flag escalation: what must escalate, what must not, and the rules file as reviewed data.
+
+Tables of runners' own wording; the rules come from the real red_flags.yaml and the real corpus.
+"""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.errors import CorpusError, RulesError
+from bot.guardrails.redflags import RULES_PATH, RedFlagRules, RedFlagVerdict
+from ingest.corpus import load_articles
+
+ARTICLES_DIR = Path(__file__).resolve().parents[3] / "corpus" / "articles"
+
+
+@pytest.fixture(scope="module")
+def rules() -> RedFlagRules:
+    return RedFlagRules.load()
+
+
+# (the runner's messages, oldest first; the flag that must be raised about them)
+ESCALATE = [
+    # a pop, snap, crack or tearing feeling
+    (["I felt a pop in my hamstring during intervals"], "pop-or-tear"),
+    (["heard a loud snap in my hammy sprinting for the bus"], "pop-or-tear"),
+    (["my hammie went pop at parkrun this morning"], "pop-or-tear"),
+    (["felt something tear at the back of my thigh on the hill"], "pop-or-tear"),
+    (["I think I tore my hamstring doing strides"], "pop-or-tear"),
+    (["there was a crack and I went down"], "pop-or-tear"),
+    (["my hamstring pinged halfway through the 400s"], "pop-or-tear"),
+    (["there was a tearing sensation high up in my hamstring"], "pop-or-tear"),
+    (["i fealt a sudden snap in my hamstirng"], "pop-or-tear"),
+    (["Not sure if it was a pop but it hurt a lot"], "pop-or-tear"),
+    (["i dont know if it popped"], "pop-or-tear"),
+    (["i think its torn"], "pop-or-tear"),
+    # sudden severe or sharp pain
+    (["it felt like being kicked in the back of the leg"], "sudden-severe-pain"),
+    (["felt like I'd been shot in the hamstring mid-sprint"], "sudden-severe-pain"),
+    (["sudden sharp pain in my hamstring while sprinting"], "sudden-severe-pain"),
+    (["the pain was excruciating when I pushed off"], "sudden-severe-pain"),
+    (["stabbing pain at the top of my hammy"], "sudden-severe-pain"),
+    (["like someone struck me in the back of the thigh"], "sudden-severe-pain"),
+    # bruising
+    (["my hamstring is black and blue"], "bruising"),
+    (["huge bruise on the back of my thigh after the race"], "bruising"),
+    (["it's really brusied behind my knee"], "bruising"),
+    (["the back of my leg has gone purple"], "bruising"),
+    (["I didn't feel a pop but it's badly bruised"], "bruising"),
+    (["is it bad that it's bruised?"], "bruising"),
+    # swelling
+    (["the back of my leg is swollen"], "swelling"),
+    (["my thigh swelled up overnight"], "swelling"),
+    (["theres some sweling behind my knee since Sunday's long run"], "swelling"),
+    # cannot bear weight, cannot walk, limp or altered gait
+    (["I can't put weight on my leg"], "cannot-bear-weight"),
+    (["cant bear weight on it since the sprint"], "cannot-bear-weight"),
+    (["I couldn't stand on my left leg after it happened"], "cannot-bear-weight"),
+    (["I can't walk"], "cannot-walk"),
+    (["I could barely walk home after the race"], "cannot-walk"),
+    (["im on crutches since saturday"], "cannot-walk"),
+    (["I'm limping since the race"], "walking-affected"),
+    (["walking funny since Sunday, the hammy is sore"], "walking-affected"),
+    (["it hurts to walk up the stairs"], "walking-affected"),
+    (["I can't walk properly since my long run"], "walking-affected"),
+    # worsening or not improving
+    (["the pain keeps getting worse every run"], "worsening-or-not-improving"),
+    (["it's not getting any better after three weeks"], "worsening-or-not-improving"),
+    (["my hamstring is still sore after 4 weeks of rest"], "worsening-or-not-improving"),
+    (["hamstring pain hasn't improved at all"], "worsening-or-not-improving"),
+    (["my hammy niggle won't go away"], "worsening-or-not-improving"),
+    (["the pain never went away"], "worsening-or-not-improving"),
+    (["I've had hamstring pain for 3 months"], "worsening-or-not-improving"),
+    # a gap, dent or lump
+    (["there's a dent in my hamstring"], "gap-or-lump"),
+    (["I can feel a gap in the muscle"], "gap-or-lump"),
+    (["lump in my hammy after the race"], "gap-or-lump"),
+    (["the muscle has bunched up near my knee"], "gap-or-lump"),
+    # weakness bending the knee
+    (["my knee feels weak when I bend it"], "knee-bend-weakness"),
+    (["I can't bend my knee properly since I felt it go"], "knee-bend-weakness"),
+    (["no strength at all when I curl my leg"], "knee-bend-weakness"),
+    # nerve signs and foot drop
+    (["numbness down the back of my leg"], "nerve-signs"),
+    (["pins and needles in my foot after long runs"], "nerve-signs"),
+    (["tingling in my hamstring when I sit"], "nerve-signs"),
+    (["burning down the back of my leg"], "nerve-signs"),
+    (["my foot keeps dragging when I run"], "foot-drop"),
+    (["I can't lift my foot properly"], "foot-drop"),
+    # a friend's account escalates too, about the friend
+    (["My friend heard a snap in her hamstring"], "pop-or-tear"),
+    (["my mate's hammy went ping and he's limping"], "pop-or-tear"),
+    (["my wife can't put weight on her leg after parkrun"], "cannot-bear-weight"),
+    # negation does not reach past a new clause or subject
+    (["no bruising and I felt a pop"], "pop-or-tear"),
+    (["No pop, no bruising, but I can't walk"], "cannot-walk"),
+    # a red flag earlier in the conversation still holds
+    (["I felt a pop yesterday", "what stretches can I do?"], "pop-or-tear"),
+    (["my hamstring is swollen", "ok thanks", "is foam rolling good?"], "swelling"),
+    (["what does a pop mean? I heard one yesterday"], "pop-or-tear"),
+    (["what does it mean if I heard a pop"], "pop-or-tear"),
+]
+
+# (messages, flag expected as informational): asked about, not experienced
+INFORMATIONAL = [
+    (["what does a pop mean?"], "pop-or-tear"),
+    (["is bruising a bad sign?"], "bruising"),
+    (["when should I see a doctor about a hamstring?"], "when-to-get-assessed"),
+    (["what if I feel a pop?"], "pop-or-tear"),
+    (["if I ever hear a snap, should I stop?"], "pop-or-tear"),
+    (["signs of a torn hamstring?"], "pop-or-tear"),
+    (["is it normal to limp after a marathon?"], "walking-affected"),
+    (["what causes numbness in the leg?"], "nerve-signs"),
+    (["does swelling mean it's a grade 2 strain?"], "swelling"),
+    (["what are the red flags for a hamstring injury?"], "when-to-get-assessed"),
+    (["should I worry if there's bruising after a strain?"], "bruising"),
+    (["tell me about bruising after a hamstring strain"], "bruising"),
+    (["How would I know if I tore my hamstring?"], "pop-or-tear"),
+    (["what happens if you can't bear weight?"], "cannot-bear-weight"),
+    (["what does it mean when your hamstring pops?"], "pop-or-tear"),
+]
+
+# Negated, hypothetical-free and harmless messages: no red flag at all
+HARMLESS = [
+    ["no bruising"],
+    ["I didn't feel a pop"],
+    ["I can walk fine"],
+    ["without any swelling"],
+    ["never heard a snap"],
+    ["no pop, no bruising, no swelling"],
+    ["it's not getting worse"],
+    ["the pain isn't sharp, just a dull ache"],
+    ["I don't think there's any bruising"],
+    ["there was no pop or snap, it just feels tight"],
+    ["I can bear weight and walk normally"],
+    ["it's not swollen or bruised"],
+    ["I'm not limping anymore"],
+    ["it's getting better every day"],
+    ["it's getting better, not worse"],
+    ["the pain went away after 2 weeks"],
+    ["no numbness or tingling"],
+    ["what stretches help tight hamstrings?"],
+    ["how do I prevent a strain?"],
+    ["is foam rolling good?"],
+    ["my hamstring feels a bit tight after speed work"],
+    ["I've never felt better"],
+    ["I didn't improve my 5k time this year"],
+    ["can I pop a painkiller before my run?"],
+    ["I need to crack on with training"],
+    ["there's a gap in my training plan"],
+    ["it's not clear if stretching helps"],
+    ["I made a snap decision to enter a marathon"],
+    ["my number of runs went up this month"],
+    ["I hit the wall at mile 20"],
+    ["I felt like giving up on the last hill"],
+    ["something went wrong with my training plan"],
+    ["how many times a week should I do hamstring curls?"],
+    ["my hamstrings are weak compared to my quads"],
+    ["sharp increase in mileage this week, any tips?"],
+    ["I brushed my teeth and went for a run"],
+    ["what's the best warm-up before intervals?"],
+    ["does a massage gun help with hamstring tightness?"],
+    ["my hamstring ached a little after the long run but feels fine now"],
+    ["I had a muscle knot in my hamstring, foam rolling helped"],
+]
+
+
+@pytest.mark.parametrize("messages, flag_id", ESCALATE)
+def test_red_flag_escalates(rules, messages, flag_id):
+    verdict = rules.check(messages)
+    assert verdict.escalate
+    assert flag_id in {hit.flag_id for hit in verdict.personal}
+
+
+@pytest.mark.parametrize("messages, flag_id", INFORMATIONAL)
+def test_information_question_is_informational_not_escalated(rules, messages, flag_id):
+    verdict = rules.check(messages)
+    assert not verdict.escalate
+    assert flag_id in {hit.flag_id for hit in verdict.informational}
+
+
+@pytest.mark.parametrize("messages", HARMLESS)
+def test_negated_or_harmless_message_raises_nothing(rules, messages):
+    verdict = rules.check(messages)
+    assert not verdict.escalate
+    assert verdict.informational == ()
+
+
+def test_tables_are_large_enough_and_cover_every_symptom_rule(rules):
+    assert len(ESCALATE) >= 45
+    assert len(INFORMATIONAL) + len(HARMLESS) >= 45
+    symptom_rules = {flag.id for flag in rules.flags if not flag.informational_only}
+    assert symptom_rules == {flag_id for _, flag_id in ESCALATE}
+
+
+def test_earlier_red_flag_is_reported_with_its_message_index(rules):
+    verdict = rules.check(["how do I warm up?", "my hammy went pop on Sunday", "what stretches can I do?"])
+    assert [(hit.flag_id, hit.message_index) for hit in verdict.personal] == [("pop-or-tear", 1)]
+
+
+def test_personal_hit_replaces_informational_hit_for_the_same_flag(rules):
+    verdict = rules.check(["what does a pop mean?", "I think I felt a pop yesterday"])
+    assert [hit.flag_id for hit in verdict.personal] == ["pop-or-tear"]
+    assert verdict.informational == ()
+
+
+def test_cannot_bear_weight_is_urgent_and_bruising_is_not(rules):
+    assert rules.check(["I can't put any weight on my leg"]).urgent
+    bruised = rules.check(["the back of my thigh is bruised"])
+    assert bruised.escalate and not bruised.urgent
+
+
+def test_escalation_gives_deduplicated_reasons_and_calm_advice(rules):
+    verdict = rules.check(["I felt a pop and it's bruised", "it's still bruised and I heard a snap"])
+    escalation = rules.escalation(verdict)
+    assert escalation.reasons == ["a pop, snap or tearing feeling", "bruising or black-and-blue discolouration"]
+    assert not escalation.urgent
+    advice = escalation.advice.lower()
+    for words in ("stop running", "stretch", "massage", "doctor or physiotherapist", "promptly"):
+        assert words in advice
+
+
+def test_urgent_escalation_uses_the_urgent_advice(rules):
+    escalation = rules.escalation(rules.check(["I heard a snap and can't walk"]))
+    assert escalation.urgent
+    assert escalation.advice == rules.urgent_advice
+    assert "not being able to walk" in escalation.reasons
+
+
+def test_escalation_needs_a_personal_red_flag(rules):
+    with pytest.raises(ValueError):
+        rules.escalation(RedFlagVerdict())
+
+
+def test_evidence_for_cites_the_sentences_behind_the_flags(rules):
+    cited = rules.evidence_for(rules.check(["I can't bear weight on it"]))
+    assert any(source == "pt-top-3-questions" and "can’t bear weight" in quote for source, quote in cited)
+    assert all(pair in rules.evidence for pair in cited)
+    assert rules.evidence_for(rules.check(["is foam rolling good?"])) == []
+
+
+def test_evidence_holds_the_sentences_the_articles_say_need_assessment(rules):
+    quotes = {quote for _, quote in rules.evidence}
+    assert "This needs urgent medical assessment and may require surgical repair." in quotes
+    assert any("can’t bear weight or you’re altering your gait" in quote for quote in quotes)
+    assert any(quote.startswith("Be sure to address any nagging pain") for quote in quotes)
+
+
+def test_verify_passes_on_the_real_corpus(rules):
+    rules.verify(load_articles(ARTICLES_DIR))
+
+
+def test_verify_names_a_quote_that_is_no_longer_verbatim(rules, tmp_path):
+    articles_dir = tmp_path / "articles"
+    shutil.copytree(ARTICLES_DIR, articles_dir)
+    page = articles_dir / "common-hamstring-injuries.md"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("This needs urgent medical assessment", "This needs medical assessment"),
+        encoding="utf-8",
+    )
+    with pytest.raises(CorpusError) as raised:
+        rules.verify(load_articles(articles_dir))
+    assert "grade-three-urgent" in str(raised.value)
+    assert "This needs urgent medical assessment and may require surgical repair." in str(raised.value)
+    assert "sharp-or-worsening" not in str(raised.value)
+
+
+def _broken_rules(tmp_path: Path, find: str, replace: str) -> Path:
+    text = RULES_PATH.read_text(encoding="utf-8")
+    assert find in text
+    path = tmp_path / "red_flags.yaml"
+    path.write_text(text.replace(find, replace, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "find, replace, named",
+    [
+        ("    reason: a pop, snap or tearing feeling\n", "", "rules[0] (pop-or-tear).reason"),
+        ("    urgent: true\n", "    urgent: maybe\n", "rules[4] (cannot-bear-weight).urgent"),
+        ("evidence: [grade-three-urgent, sharp-or-worsening]", "evidence: [no-such-quote]", "rules[1] (sudden-severe-pain).evidence"),
+        ("      - 'hobbl\\w*'", "      - 'hobbl(\\w*'", "rules[6] (walking-affected).patterns"),
+        ("{cant} (?:even )?walk(?!", "{cannot} (?:even )?walk(?!", "rules[5] (cannot-walk).patterns"),
+        ("version: 1", "version: 2", "version"),
+        ("advice: >-", "advise: >-", "advice"),
+        ("    quote: \"This needs urgent", "    quoted: \"This needs urgent", "evidence[0].quote"),
+        ("  - id: swelling\n", "  - id: swelling\n    patterns: [[nested]]\n", "rules[3] (swelling)"),
+    ],
+)
+def test_malformed_rules_name_the_field(tmp_path, find, replace, named):
+    path = _broken_rules(tmp_path, find, replace)
+    with pytest.raises(RulesError) as raised:
+        RedFlagRules.load(path)
+    assert str(path) in str(raised.value)
+    assert named in str(raised.value)
+
+
+def test_yaml_syntax_error_names_the_file(tmp_path):
+    path = _broken_rules(tmp_path, "rules:\n", "rules: [\n")
+    with pytest.raises(RulesError, match="not valid YAML"):
+        RedFlagRules.load(path)
+
+
+def test_missing_rules_file_is_a_rules_error(tmp_path):
+    with pytest.raises(RulesError, match="cannot read"):
+        RedFlagRules.load(tmp_path / "absent.yaml")

@@ -1,0 +1,137 @@
+"""The real thing: all-MiniLM-L6-v2 from its package, a real Chroma store, the real articles."""
+
+import re
+import shutil
+
+import pytest
+
+from bot.chain import Bot
+from bot.errors import BadQuestion, IndexCorrupt, IndexMissing, IndexStale
+from bot.settings import Settings
+from ingest import run_ingest
+from ingest.corpus import load_articles
+from ingest.index import open_client, read_manifest
+
+pytestmark = pytest.mark.integration
+
+# (question, articles any of which answers it, words the answer must contain)
+QUESTIONS = [
+    ("How long should I hold a hamstring stretch?", {"dack-complete-guide"}, ["45 to 60"]),
+    ("Which exercises strengthen the hamstrings?", {"dack-complete-guide", "fitzgerald-tight-hamstrings"}, ["deadlift"]),
+    ("How do I foam roll my hamstrings?", {"dack-complete-guide"}, ["roller"]),
+    ("Are my hamstrings really too tight or are they overstretched?", {"fitzgerald-tight-hamstrings"}, ["stretch"]),
+    ("Can overstriding cause hamstring pain?", {"fitzgerald-tight-hamstrings", "common-hamstring-injuries"}, ["overstrid"]),
+    ("What three things commonly cause hamstring pain while running?", {"pt-top-3-questions"}, []),
+    ("How much should I increase my weekly mileage?", {"pt-top-3-questions", "common-hamstring-injuries"}, []),
+    ("What does a grade III hamstring tear feel like?", {"common-hamstring-injuries"}, []),
+    ("What is proximal hamstring tendinopathy?", {"common-hamstring-injuries"}, ["tendinopathy"]),
+    ("Why does sitting hurt my upper hamstring?", {"common-hamstring-injuries"}, ["sitting"]),
+    ("Can I use the elliptical with a hamstring injury?", {"garrick-treatment-options"}, ["elliptical"]),
+    ("What are the phases of treating a hamstring injury?", {"garrick-treatment-options"}, []),
+    ("Should I use ice or heat on my hamstring?", {"garrick-treatment-options", "common-hamstring-injuries"}, ["ice"]),
+]
+FURNITURE = re.compile(
+    r"Published :|Written by|Photo of author|Rear view of young woman|Recommended :|About the Author|Never Miss a Post|"
+    r"desktop notifications|opt-out of certain cookies|Your PT for life|vertigo|herniated disc|Achilles|Freepik|"
+    r"Top image|Shutterstock|former personal trainer|Dr\. Rue specializes|Share it",
+    re.I,
+)
+
+
+def assert_well_cited(answer, articles):
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.n for c in answer.citations}, "every [n] has a citation and every citation is used"
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for c in answer.citations:
+        assert c.quote in articles[c.source_id].body, f"not verbatim: {c.quote!r}"
+        assert c.title == articles[c.source_id].title
+
+
+@pytest.fixture(scope="module")
+def articles(real_settings):
+    return {a.id: a for a in load_articles(real_settings.articles_dir)}
+
+
+@pytest.mark.parametrize(("question", "sources", "words"), QUESTIONS)
+def test_real_questions_cite_the_right_article_verbatim(real_bot, articles, question, sources, words):
+    answer = real_bot.ask(question)
+    assert not answer.out_of_scope and answer.escalation is None
+    assert answer.citations[0].source_id in sources
+    assert_well_cited(answer, articles)
+    for word in words:
+        assert word.lower() in answer.text.lower()
+    assert 2 <= len(answer.citations) - sum(len(c.positions) for c in answer.conflicts) + 1 <= 7
+    assert "not a diagnosis" in answer.text
+
+
+def test_follow_up_uses_the_conversation(real_bot, articles):
+    first = "What is proximal hamstring tendinopathy?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    answer = real_bot.ask("How do I prevent it?", history)
+    assert answer.citations[0].source_id == "common-hamstring-injuries"
+    assert any(c.section and "Tendinopathy" in c.section for c in answer.citations)
+    assert_well_cited(answer, articles)
+
+
+def test_page_furniture_is_never_indexed_or_quoted(real_bot, real_settings):
+    manifest = read_manifest(real_settings)
+    client = open_client(real_settings)
+    for name in (manifest.chunks_collection, manifest.sentences_collection):
+        for text in client.get_collection(name).get()["documents"]:
+            assert not FURNITURE.search(text), text
+    for question in ["Tell me about vertigo", "What about a herniated disc?", "Achilles tendon pain and swelling", "Who wrote this article?"]:
+        for c in real_bot.ask(question).citations:
+            assert not FURNITURE.search(c.quote)
+
+
+def test_nothing_relevant_is_said_plainly(real_bot):
+    answer = real_bot.ask("What is the capital of France?")
+    assert answer.out_of_scope and answer.citations == []
+    assert "hamstring" in answer.text.lower()
+
+
+def test_ingest_twice_changes_nothing(real_settings):
+    before = read_manifest(real_settings)
+    summary = run_ingest(real_settings, progress=False)
+    assert (summary.added, summary.updated, summary.removed) == (0, 0, 0) and summary.unchanged > 0
+    assert read_manifest(real_settings) == before
+
+
+def test_missing_corrupt_and_stale_index_errors_say_what_to_run(real_settings, tmp_path):
+    with pytest.raises(IndexMissing, match="make ingest"):
+        Bot.load(Settings(data_dir=tmp_path / "empty"))
+    broken = tmp_path / "broken"
+    shutil.copytree(real_settings.data_dir, broken)
+    shutil.rmtree(broken / "chroma")
+    with pytest.raises(IndexCorrupt, match="make ingest"):
+        Bot.load(Settings(data_dir=broken))
+    (broken / "index-manifest.json").write_text("garbage")
+    with pytest.raises(IndexCorrupt, match="unreadable"):
+        Bot.load(Settings(data_dir=broken))
+    with pytest.raises(IndexStale, match="chunker"):
+        Bot.load(real_settings.model_copy(update={"chunk_chars": 300}))
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "message"),
+    [
+        ("   \n\t ", None, "Please type a question"),
+        ("x" * 1001, None, "under 1000"),
+        ("ok?", [{"role": "robot", "content": "hi"}], r"history\[0\]"),
+        ("ok?", "not a list", "history must be a list"),
+    ],
+)
+def test_bad_input_gets_a_clear_message(real_bot, question, history, message):
+    with pytest.raises(BadQuestion, match=message):
+        real_bot.ask(question, history)
+
+
+def test_overlong_history_and_control_characters_are_handled(real_bot):
+    history = [{"role": "user", "content": "hamstring?\x00\x07"}, {"role": "assistant", "content": "…"}] * 100
+    answer = real_bot.ask("Should I\x00 foam roll\u200b my hamstrings?", history)
+    assert answer.citations
+
+
+def test_the_chain_is_a_langchain_runnable(real_bot):
+    answer = real_bot.as_runnable().invoke({"question": "Which exercises strengthen the hamstrings?"})
+    assert answer.citations

@@ -1,0 +1,152 @@
+"""The command line, end to end against a live HTTP server started by the test (the --url mode)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot.types import Answer
+from evals.__main__ import main
+from evals.remote import RemoteBot
+
+SET = """\
+    name: live
+    cases:
+      - id: hold
+        category: factual
+        turns: ["How long should I hold a stretch?"]
+        expect: {sources_any: [alpha], contains: ["45|60"], escalate: false}
+      - id: follow-pop
+        category: follow-up
+        turns: ["I felt a pop yesterday.", "What stretches can I do?"]
+        expect: {escalate: true, not_contains: ["45 to 60"]}
+      - id: oos
+        category: out-of-scope
+        turns: ["Write a poem about ankles."]
+        expect: {out_of_scope: true}
+"""
+
+
+@pytest.fixture
+def good_bot(fakes):
+    def stretches(question, history):
+        # The server only knows about the pop from the history the harness sent over HTTP.
+        popped = any("pop" in m["content"] for m in history if m["role"] == "user")
+        if popped:
+            return fakes.cited("Stop and get assessed [1].", ("alpha", fakes.POP_QUOTE), escalation=fakes.escalation())
+        return Answer(text="Stretch gently.")
+
+    return fakes.ScriptedBot({
+        "How long should I hold a stretch?": fakes.cited("Hold it 45 to 60 seconds [1].", ("alpha", fakes.STRETCH_QUOTE)),
+        "I felt a pop yesterday.": fakes.cited("That needs assessment [1].", ("alpha", fakes.POP_QUOTE), escalation=fakes.escalation()),
+        "What stretches can I do?": stretches,
+    })
+
+
+@pytest.fixture(autouse=True)
+def tiny_corpus(monkeypatch, corpus_dir):
+    # The harness checks quotes against the corpus named by the settings, as any user would point it.
+    monkeypatch.setenv("HAMSTRING_CORPUS_DIR", str(corpus_dir))
+
+
+def test_url_mode_runs_the_set_over_http_and_writes_the_report(fakes, good_bot, live_server, write_set, tmp_path, capsys):
+    url = live_server(fakes.make_app(good_bot))
+    qset = write_set("live.yaml", SET)
+    bars = write_set("bars.yaml", "pass_rate: 1.0\nred_flag_recall: 1.0\ncitation_validity: 1.0\nout_of_scope_recall: 1.0\n")
+    code = main(["run", str(qset), "--url", url, "--report", str(tmp_path / "report"), "--thresholds", str(bars), "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "all 4 thresholds met" in out
+    assert good_bot.calls[2] == ("What stretches can I do?", [
+        {"role": "user", "content": "I felt a pop yesterday."},
+        {"role": "assistant", "content": "That needs assessment [1]."},
+    ])
+    data = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert data["target"] == url and [c["passed"] for c in data["cases"]] == [True, True, True]
+
+
+def test_missed_threshold_gives_exit_status_1_and_names_the_metric(fakes, live_server, write_set, capsys):
+    lazy = fakes.ScriptedBot({}, default=Answer(text="Stretch gently."))  # never escalates, never declines
+    url = live_server(fakes.make_app(lazy))
+    bars = write_set("bars.yaml", "red_flag_recall: 1.0\nout_of_scope_recall: 0.5\ncitation_validity: 1.0\n")
+    code = main(["run", str(write_set("live.yaml", SET)), "--url", url, "--thresholds", str(bars), "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 1
+    missed = out.split("thresholds missed:")[1]
+    assert "red_flag_recall = 0, bar ≥ 1" in missed and "out_of_scope_recall = 0, bar ≥ 0.5" in missed
+    assert "citation_validity" not in missed
+
+
+def test_without_thresholds_failures_are_reported_but_exit_0(fakes, live_server, write_set, capsys):
+    url = live_server(fakes.make_app(fakes.ScriptedBot({}, default=Answer(text="Hmm."))))
+    assert main(["run", str(write_set("live.yaml", SET)), "--url", url, "--no-progress"]) == 0
+    assert "failed (3):" in capsys.readouterr().out
+
+
+def test_rate_limited_server_is_waited_out(fakes, good_bot, live_server):
+    url = live_server(fakes.make_app(good_bot, rate_limited_first=2))
+    remote = RemoteBot(url)
+    answer = remote.ask("How long should I hold a stretch?")
+    assert answer.citations[0].quote == fakes.STRETCH_QUOTE and remote.rate_limit_wait_s == 0.0  # Retry-After: 0
+    assert len(good_bot.calls) == 1
+
+
+def test_server_errors_and_non_answers_fail_their_case_only(fakes, live_server, write_set, capsys):
+    from fastapi import FastAPI, Response
+
+    app = FastAPI()
+
+    @app.get("/api/health")
+    def health():
+        return {"ok": True}
+
+    @app.post("/api/ask")
+    def ask(body: dict):
+        if "poem" in body["question"]:
+            return {"not": "an answer"}
+        return Response(status_code=500, content="boom")
+
+    url = live_server(app)
+    assert main(["run", str(write_set("live.yaml", SET)), "--url", url, "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "live/hold: [answered] turn 1 failed: RemoteBotError: POST" in out and "HTTP 500: boom" in out
+    assert "did not return an Answer" in out
+
+
+def test_unreachable_server_is_a_clear_error(write_set, capsys):
+    code = main(["run", str(write_set("live.yaml", SET)), "--url", "http://127.0.0.1:9", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: cannot reach http://127.0.0.1:9/api/health") and "Traceback" not in err
+
+
+def test_malformed_sets_are_refused_before_anything_runs(write_set, capsys):
+    bad = write_set("bad.yaml", 'name: bad\ncases:\n  - {id: a, expect: {escalate: "yes"}}\n  - {id: a, turns: ["q"]}\n')
+    typo = write_set("typo.yaml", 'name: typo\ncases:\n  - {id: b, turns: ["q"], expect: {sources_any: [alhpa]}}\n')
+    code = main(["run", str(bad), str(typo), "--url", "http://127.0.0.1:9"])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert err == [
+        f"error: {bad}: case 'a' (cases[0]): turns: required field is missing",
+        f"error: {bad}: case 'a' (cases[0]): expect.escalate: Input should be a valid boolean (got str 'yes')",
+        f"error: {bad}: case 'a' (cases[1]): id: duplicate id, first used at cases[0]",
+    ]
+    # Once the first file is fixed, the second file's unknown article id is caught, still before asking anything.
+    good = write_set("good.yaml", 'name: good\ncases:\n  - {id: a, turns: ["q"]}\n')
+    assert main(["run", str(good), str(typo), "--url", "http://127.0.0.1:9"]) == 2
+    assert "typo.yaml: case 'b': expect.sources_any: unknown article id 'alhpa'" in capsys.readouterr().err
+
+
+def test_unknown_keys_warn_on_stderr(fakes, good_bot, live_server, write_set, capsys):
+    url = live_server(fakes.make_app(good_bot))
+    path = write_set("w.yaml", 'name: w\ncases:\n  - {id: a, turns: ["How long should I hold a stretch?"], reviewer: kim}\n')
+    assert main(["run", str(path), "--url", url, "--no-progress"]) == 0
+    assert f"warning: {path}: case 'a': unknown key 'reviewer' ignored" in capsys.readouterr().err
+
+
+def test_python_dash_m_evals_prints_no_stack_trace(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "evals", "run", str(tmp_path / "missing.yaml")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {tmp_path / 'missing.yaml'}: file not found."
