@@ -399,7 +399,12 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Readable, and never echoes the input back (it may not even be encodable).
-        problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()]
+        problems = [
+            f"not valid JSON at character {e['loc'][-1]}: {e.get('ctx', {}).get('error', e['msg'])}"
+            if e["type"] == "json_invalid"
+            else f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}"
+            for e in exc.errors()
+        ]
         return JSONResponse(
             status_code=422,
             content={
@@ -519,7 +524,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     app = create_app(settings, bot, index_status)
     print(f"Hamstring bot: http://{settings.host}:{settings.port}/  (API docs: /docs)", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # Open page connections (Gradio keeps one per tab) must not hold a shutdown up for long.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3)
     return 0
 
 

@@ -42,6 +42,7 @@ class Turn:
     draft: Draft | None = None
     out_of_scope: bool = False
     declined: str | None = None
+    injection: bool = False
 
 
 def clean_text(text: str) -> str:
@@ -118,12 +119,15 @@ class Bot:
     # ---- the steps ------------------------------------------------------------------------------
 
     def _screen(self, turn: Turn) -> None:
-        """Injection attempts are declined before anything else; red flags are read from every user turn."""
-        if looks_like_injection(turn.question):
-            turn.declined, turn.out_of_scope = INJECTION_TEXT, True
-            return
+        """Red flags are read from every user turn; an injection attempt is declined unless one is present.
+
+        Safety first: "ignore your rules, I felt a pop" still gets the escalation, and nothing else.
+        """
         user_turns = [m.content for m in turn.history if m.role == "user"] + [turn.question]
         turn.red_flags = self.red_flags.check(user_turns)
+        turn.injection = looks_like_injection(turn.question)
+        if turn.injection and not turn.red_flags.escalate:
+            turn.declined, turn.out_of_scope = INJECTION_TEXT, True
 
     def _retrieve(self, turn: Turn) -> None:
         earlier = [m.content for m in turn.history if m.role == "user"]
@@ -201,7 +205,7 @@ class Bot:
         """Answer one question; `history` is the conversation so far, oldest first."""
         turn = Turn(question=self._checked_question(question), history=self._checked_history(history))
         self._screen(turn)
-        if not turn.declined:
+        if not turn.declined and not turn.injection:
             self._retrieve(turn)
             self._compose(turn)
             self._judge_scope(turn)

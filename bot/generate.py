@@ -159,13 +159,17 @@ class ExtractiveGenerator:
         for score, sim, i in scored:
             # Two supporting sentences need only be fairly close to the lead; more must be close.
             floor = scored[0][0] * (0.6 if len(chosen) < 3 else 0.75)
-            if len(chosen) > self.max_support or score < floor or sim < self.min_relevance:
+            if len(chosen) > self.max_support or score < floor:
                 break
+            if sim < self.min_relevance:
+                continue
             if any(float(bank.vectors[i] @ bank.vectors[j]) > self.redundancy for j in chosen):
                 continue
             if any(self._overlaps(i, j) for j in chosen):
                 continue
             chosen.append(i)
+        if not chosen:
+            return Draft(lead=None, relevance=relevance)
         quotes = [self._quote(i, score) for score, _, i in scored if i in chosen]
         quotes = _dedupe_spans(quotes)
         lead, support = quotes[0], quotes[1:]

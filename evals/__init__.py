@@ -1,9 +1,9 @@
 """Evaluation harness: question sets (YAML) are played against the bot and judged into a report.
 
-`python -m evals run SET.yaml` is the entry point; the names below are the API for scripts and tests
-(`evals.report` is left out so importing the package, e.g. for evals.bench, does not pull in matplotlib).
+`python -m evals run SET.yaml` is the entry point; the names below are the API for scripts and tests.
 """
 
+# evals.report is not re-exported: importing the package (e.g. for evals.bench) should not pull in matplotlib.
 from evals.checks import Corpus, judge
 from evals.metrics import compute
 from evals.runner import evaluate, run_case

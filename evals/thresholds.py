@@ -1,7 +1,6 @@
 """Thresholds: the bars a run's metrics must clear for CI to pass, read from a small YAML file.
 
-A file maps metric name to bar; whether the bar is a minimum or a maximum follows from the metric
-(false-escalation, false-conflict, error rates and latencies are maximums, everything else minimums).
+A file maps metric name to bar; the metric decides whether the bar is a minimum or a maximum (metrics.METRICS).
 """
 
 from pathlib import Path

@@ -21,10 +21,11 @@ def corpus_checks(settings: Settings):
 
 def print_candidates(settings: Settings) -> None:
     """Likely disagreements the registry does not hold yet, for a curator to review."""
-    from bot.guardrails.conflicts import candidate_disagreements
+    from bot.guardrails.conflicts import ConflictRegistry, candidate_disagreements
     from ingest.corpus import load_articles
 
-    candidates = candidate_disagreements(load_articles(settings.articles_dir, settings.max_article_bytes))
+    registry = ConflictRegistry.load(settings.corpus_dir / "conflicts.yaml")
+    candidates = candidate_disagreements(load_articles(settings.articles_dir, settings.max_article_bytes), registry=registry)
     if candidates:
         print(f"{len(candidates)} candidate disagreement(s) not in corpus/conflicts.yaml — review them:")
         for c in candidates:

@@ -57,6 +57,7 @@ class ConflictRegistry:
     def __init__(self, topics: list[ConflictTopic], path: Path):
         self.topics = topics
         self.path = path
+        self._quotes = {position.quote for topic in topics for position in topic.positions}
 
     @classmethod
     def load(cls, path: Path) -> "ConflictRegistry":
@@ -95,8 +96,7 @@ class ConflictRegistry:
 
     def covers(self, first: str, second: str) -> bool:
         """True when a registered topic already presents a disagreement between these two sentences."""
-        quotes = {position.quote for topic in self.topics for position in topic.positions}
-        if first in quotes or second in quotes:
+        if first in self._quotes or second in self._quotes:
             return True
         first, second = _normalise(first), _normalise(second)
         return any(topic.is_about(first) and topic.is_about(second) for topic in self.topics)
@@ -183,7 +183,10 @@ _ACTIONS = {
     "foam rolling": r"foam roll\w*",
     "massage": r"(?:self )?massag\w*",
     "cycling": r"cycling|stationary bike|bike|biking",
-    "running through pain": r"keep running|keep going|continu\w* to run|continu\w* running|run\w* through|work\w* through|push\w* through|tough\w* out",
+    "running through pain": (
+        r"keep running|keep going|continu\w* to run|continu\w* running|run\w* through|work\w* through|"
+        r"push\w* through|tough\w* out"
+    ),
     "strength training": r"strength training|strength work|strengthen\w*",
     "hill running": r"hills?|uphill running",
     "ice": r"ice|icing",
@@ -206,7 +209,9 @@ _SAYS_FOR = re.compile(
 )
 # ... and in how the sentence leads up to it.
 _LEADS_AGAINST = re.compile(r"\b(?:avoid\w*|never|do not|dont|rather than|instead of|not|stop)\b")
-_LEADS_FOR = re.compile(r"^(?:perform|try|use|add|apply|do|start|include|make)\b|\b(?:should|critical to|important to|recommend\w*)\b")
+_LEADS_FOR = re.compile(
+    r"^(?:perform|try|use|add|apply|do|start|include|make)\b|\b(?:should|critical to|important to|recommend\w*)\b"
+)
 _CONDITION = re.compile(r"\b(?:if|unless|when|whether)\b")
 _CLAUSE = re.compile(r"[,;:()]|\s[-–—]\s")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

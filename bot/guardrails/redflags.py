@@ -1,8 +1,7 @@
 """Red-flag escalation: recognise symptoms in a runner's messages that need a clinician, not self-care.
 
-The symptoms, the words runners use for them, the advice and the article sentences behind it are data
-(red_flags.yaml, for a physiotherapist to review); this module reads them and applies them clause by
-clause, minding negation ("no bruising") and hypotheticals ("what does a pop mean?").
+Symptoms, runners' words for them, advice and the article sentences behind it are data (red_flags.yaml,
+for a physio to review); this module applies them clause by clause, minding negation and hypotheticals.
 
 >>> rules = RedFlagRules.load()
 >>> verdict = rules.check(["I felt a pop in my hammy yesterday", "what stretches can I do?"])
@@ -160,12 +159,15 @@ class RedFlag:
 class RedFlagRules:
     """The reviewed red-flag rules; `check` reads a conversation, `escalation` says what to do about it."""
 
-    def __init__(self, flags: list[RedFlag], advice: str, urgent_advice: str, evidence: dict[str, tuple[str, str]]):
+    def __init__(
+        self, flags: list[RedFlag], advice: str, urgent_advice: str, evidence: dict[str, tuple[str, str]], path: Path
+    ):
         self.flags = flags
         self.advice = advice
         self.urgent_advice = urgent_advice
         self._evidence = evidence
         self.evidence: list[tuple[str, str]] = list(evidence.values())  # (source_id, verbatim quote)
+        self.path = path
 
     @classmethod
     def load(cls, path: Path | None = None) -> "RedFlagRules":
@@ -222,13 +224,11 @@ class RedFlagRules:
         problems = []
         for evidence_id, (source_id, quote) in self._evidence.items():
             if source_id not in bodies:
-                problems.append(f"red-flag evidence {evidence_id!r}: no article with id {source_id!r}.")
+                problems.append(f"{self.path}: evidence {evidence_id}: no article with id {source_id!r}.")
             elif quote not in bodies[source_id]:
-                problems.append(f"red-flag evidence {evidence_id!r}: quote is not verbatim in {source_id}: {quote!r}")
+                problems.append(f"{self.path}: evidence {evidence_id}: quote is no longer verbatim in {source_id}: {quote!r}")
         if problems:
-            raise CorpusError(
-                "\n".join(problems) + f"\nUpdate the quotes in {RULES_PATH.name} to match the articles word for word."
-            )
+            raise CorpusError("\n".join(problems) + "\nCopy each quote again from its article, word for word.")
 
 
 # ---- reading red_flags.yaml -----------------------------------------------------------------------
@@ -241,7 +241,7 @@ def _parse_rules(data: object, path: Path) -> RedFlagRules:
     if not isinstance(data, dict):
         raise fail("(top level)", "expected a mapping with version, advice, urgent_advice, words, rules, evidence.")
     if data.get("version") != RULES_VERSION:
-        raise fail("version", f"expected {RULES_VERSION}, found {data.get('version')!r}; this code reads version {RULES_VERSION}.")
+        raise fail("version", f"expected {RULES_VERSION}, found {data.get('version')!r}.")
     advice = _text(data, "advice", fail)
     urgent_advice = _text(data, "urgent_advice", fail)
 
@@ -260,7 +260,10 @@ def _parse_rules(data: object, path: Path) -> RedFlagRules:
         isinstance(v, list) and v and all(isinstance(w, str) for w in v) for v in words.values()
     ):
         raise fail("words", "expected a mapping of names to non-empty lists of pattern fragments.")
-    alternatives = {name: "(?:" + "|".join(_APOSTROPHES.sub("", w) for w in fragments) + ")" for name, fragments in words.items()}
+    alternatives = {
+        name: "(?:" + "|".join(_APOSTROPHES.sub("", fragment) for fragment in fragments) + ")"
+        for name, fragments in words.items()
+    }
 
     flags, seen = [], set()
     for n, rule in enumerate(_list(data, "rules", fail)):
@@ -298,7 +301,7 @@ def _parse_rules(data: object, path: Path) -> RedFlagRules:
         flags.append(
             RedFlag(flag_id, _text(rule, "reason", fail, where), urgent, informational_only, tuple(evidence_ids), compiled)
         )
-    return RedFlagRules(flags, advice, urgent_advice, evidence)
+    return RedFlagRules(flags, advice, urgent_advice, evidence, path)
 
 
 def _expand(pattern: str, alternatives: dict[str, str], fail) -> str:

@@ -31,30 +31,40 @@ INJECTION_TEXT = "Sorry, I can't change how I work or share my set-up. " + _CAN_
 # Each phrase needs the bot itself ("your", "you are", "system") as its object, so "what are the
 # instructions for foam rolling?" or "ignore my earlier question about shoes" are not flagged.
 
-_RULEBOOK = r"(?:instructions?|rules|prompts?|directions|guidelines|directives|programming|guardrails|restrictions|filters|constraints)"
+_RULEBOOK = (
+    r"(?:instructions?|rules|prompts?|directions|guidelines|directives|programming|guardrails|restrictions|"
+    r"filters|constraints)"
+)
+_SET_UP = rf"(?:{_RULEBOOK}|configuration|config|settings|set ?up|system prompt|source code|api keys?)"
 _INJECTION = re.compile(
     "|".join(
         [
-            rf"\b(?:ignore|disregard|forget|override|bypass|drop|abandon) (?:(?:all|any|the|your|previous|prior|above|earlier|"
-            rf"preceding|these|those|of|system|original|initial|safety) )*{_RULEBOOK}\b",
-            r"\b(?:ignore|disregard|forget) (?:all |everything |the )?(?:above|said above|before this|you were told|you have been told)\b",
+            # ignore / forget what you were told
+            rf"\b(?:ignore|disregard|forget|override|bypass|drop|abandon) (?:(?:all|any|the|your|previous|prior|"
+            rf"above|earlier|preceding|these|those|of|system|original|initial|safety) )*{_RULEBOOK}\b",
+            r"\b(?:ignore|disregard|forget) (?:all |everything |the )?"
+            r"(?:above|said above|before this|you were told|you have been told)\b",
+            # become someone else
             r"\byou(?: are|re|r) (?:now|no longer|free|unrestricted|not bound)\b",
             r"\bfrom now on,? you\b",
             r"\byour new (?:role|task|job|instructions?|persona|name|purpose)\b",
             r"\bpretend (?:that )?(?:you|to be)\b",
             r"\b(?:you|please|now|want you to|can you|could you) (?:\w+ )?act (?:as|like)\b",
             r"\bact as if you\b",
-            r"\bact as (?:a |an )?(?:different |new |unrestricted |evil |unfiltered )?(?:ai|assistant|chatbot|bot|character|persona|model|gpt|llm|human)\b",
+            r"\bact as (?:a |an )?(?:different |new |unrestricted |evil |unfiltered )?"
+            r"(?:ai|assistant|chatbot|bot|character|persona|model|gpt|llm|human)\b",
             r"\b(?:role ?play|play the role|simulate being)\b",
-            rf"\b(?:show|reveal|print|display|tell|give|output|repeat|share|leak|dump|list|what (?:is|are)|whats)\b(?: me)?(?: \w+){{0,2}} "
-            rf"(?:your|the (?:system|hidden|initial|original|secret)|system) (?:\w+ )?(?:{_RULEBOOK}|configuration|config|settings|set ?up|system prompt|source code|api keys?)\b",
+            # show your set-up
+            rf"\b(?:show|reveal|print|display|tell|give|output|repeat|share|leak|dump|list|what (?:is|are)|whats)\b"
+            rf"(?: me)?(?: \w+){{0,2}} (?:your|the (?:system|hidden|initial|original|secret)|system) (?:\w+ )?{_SET_UP}\b",
             r"\bsystem prompt\b",
+            r"\b(?:repeat|print|output) (?:everything|all|the text|the words) (?:above|before)\b",
+            # known jailbreak phrasing and chat-template markup
             r"\b(?:developer|dev|debug|admin|god|sudo|unrestricted|jailbreak|dan) mode\b",
             r"\bjail ?br[eo]\w*\b",
             r"\bdo anything now\b",
             r"\b(?:without (?:any )?|no )(?:restrictions|filters|guardrails|censorship)\b",
             r"\bunfiltered\b",
-            r"\b(?:repeat|print|output) (?:everything|all|the text|the words) (?:above|before)\b",
             r"\bnew instructions\s*:",
             r"(?:^|\n)\s*(?:system|assistant)\s*:",
             r"<\|?(?:im_start|system|endoftext)\|?>|\[/?inst\]",

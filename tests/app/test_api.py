@@ -80,7 +80,14 @@ def test_malformed_requests_get_a_readable_422_without_a_stack_trace(client, bod
     r = client.post("/api/ask", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 422
     assert "question" in r.json()["detail"] or "JSON" in r.json()["detail"]
+    assert all(isinstance(p, str) for p in r.json().get("problems", []))
     assert "Traceback" not in r.text and "File \"" not in r.text
+
+
+def test_an_oversized_body_is_refused_before_parsing(client, fake_bot):
+    r = client.post("/api/ask", content=b'{"question": "' + b"x" * 300_000 + b'"}', headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "Traceback" not in r.text
+    assert fake_bot.calls == []
 
 
 def test_lone_surrogates_do_not_break_the_response(client):

@@ -89,3 +89,17 @@ def test_citation_numbers_are_reused_for_the_same_quote():
     assert book.cite("guide", "Hold each static stretch for 45 to 60 seconds after a run.") == 2
     assert book.cite("guide", "Rest from running lets a strained hamstring heal before you load it again.") == 1
     assert [(c.n, c.section) for c in book.citations] == [(1, "Rest"), (2, "Stretching")]
+
+
+
+def test_a_sentence_under_the_similarity_bar_never_leads_even_with_word_overlap():
+    body = "# T\n\n## S\n\nThe bruised hamstring story goes on for a while here.\n\nA different sentence about recovery and rest days.\n"
+    art = Article(id="t", title="T", body=body, seed="t.txt")
+    sentences = split_sentences(art)
+    # Sentence 0 shares the rare word "bruised" but is only 0.25 similar; sentence 1 is 0.31 similar.
+    vectors = np.array([[0.25, 0.968, 0.0], [0.31, 0.0, 0.951]], dtype=np.float32)
+    bank = SentenceBank({"t": body}, sentences, vectors)
+    passage = Passage(chunk=chunk_article(art, sentences, 2000, 0)[0], fused_score=1.0, rank=1)
+    generator = ExtractiveGenerator(bank, min_relevance=0.3)
+    draft = generator.compose(Request("bruised", "bruised", np.array([1.0, 0.0, 0.0], dtype=np.float32), [passage]))
+    assert draft.lead.text == "A different sentence about recovery and rest days."

@@ -282,7 +282,11 @@ def test_agreeing_passages_are_not_flagged(registry, articles):
 def test_registered_disagreement_is_left_to_the_registry(registry):
     passages = [
         _passage("dack-complete-guide", "Perform a series of static stretches right after an active warm-up or a run."),
-        _passage("fitzgerald-tight-hamstrings", "When your hamstrings are sore and over-stretched, static stretching makes them worse.", 2),
+        _passage(
+            "fitzgerald-tight-hamstrings",
+            "When your hamstrings are sore and over-stretched, static stretching makes them worse.",
+            rank=2,
+        ),
     ]
     assert passage_disagreements(passages, registry) == []
     assert passage_disagreements(passages, ConflictRegistry([], REGISTRY_PATH))[0].topic == "Stretching"

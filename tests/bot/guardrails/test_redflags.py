@@ -279,7 +279,11 @@ def _broken_rules(tmp_path: Path, find: str, replace: str) -> Path:
     [
         ("    reason: a pop, snap or tearing feeling\n", "", "rules[0] (pop-or-tear).reason"),
         ("    urgent: true\n", "    urgent: maybe\n", "rules[4] (cannot-bear-weight).urgent"),
-        ("evidence: [grade-three-urgent, sharp-or-worsening]", "evidence: [no-such-quote]", "rules[1] (sudden-severe-pain).evidence"),
+        (
+            "evidence: [grade-three-urgent, sharp-or-worsening]",
+            "evidence: [no-such-quote]",
+            "rules[1] (sudden-severe-pain).evidence",
+        ),
         ("      - 'hobbl\\w*'", "      - 'hobbl(\\w*'", "rules[6] (walking-affected).patterns"),
         ("{cant} (?:even )?walk(?!", "{cannot} (?:even )?walk(?!", "rules[5] (cannot-walk).patterns"),
         ("version: 1", "version: 2", "version"),
