@@ -55,6 +55,19 @@ EXAMPLES = [
 ]
 
 
+# Client-side scrolling of the conversation (its scroll box is Gradio's role="log" element). Before a
+# question: to the bottom, so the chat follows the streamed answer. After it: if the question has scrolled
+# out of sight, back up to it, so the answer, and a warning at its top, is read from its first line.
+# The delay lets the chat's own autoscroll (300 ms) go first.
+FOLLOW_JS = """() => document.querySelectorAll('#hb-chat [role="log"]').forEach(log => { log.scrollTop = log.scrollHeight; })"""
+QUESTION_TOP_JS = """() => setTimeout(() => document.querySelectorAll('#hb-chat [role="log"]').forEach(log => {
+  const questions = log.querySelectorAll('.user-row');
+  const last = questions[questions.length - 1];
+  const top = last ? last.getBoundingClientRect().top - log.getBoundingClientRect().top : 0;
+  if (top < 0) log.scrollTop += top - 8;
+}), 500)"""
+
+
 class Asker(Protocol):
     def ask(self, question: str, history: list[dict] | None = None) -> Answer: ...
 
@@ -329,10 +342,12 @@ def build_chat(settings: Settings, ask: Callable[..., Answer], store: FeedbackSt
         )
 
         outputs = [chatbot, turns, textbox, notice]
-        gr.on([textbox.submit, send.click], chat, [textbox, turns], outputs, api_name="chat")
+        asked = [textbox.submit, send.click]
+        gr.on(asked, None, js=FOLLOW_JS)
+        gr.on(asked, chat, [textbox, turns], outputs, api_name="chat").then(None, js=QUESTION_TOP_JS)
         chatbot.example_select(pick_example, None, textbox, api_visibility="private").then(
             chat, [textbox, turns], outputs, api_visibility="private"
-        )
+        ).then(None, js=QUESTION_TOP_JS)
         chatbot.like(record_feedback, [turns], None, api_visibility="private")
         chatbot.clear(lambda: ([], ""), None, [turns, notice], api_visibility="private")
         clear.click(lambda: ([], [], "", ""), None, outputs, api_visibility="private")

@@ -16,7 +16,15 @@ from bot.errors import BadQuestion
 from bot.generate import Draft, ExtractiveGenerator, Generator, Request, SentenceBank
 from bot.guardrails.conflicts import ConflictRegistry, passage_disagreements
 from bot.guardrails.redflags import RedFlagRules, RedFlagVerdict
-from bot.guardrails.scope import DECLINE_TEXT, INJECTION_TEXT, corpus_vocabulary, looks_like_injection, unknown_focus_terms
+from bot.guardrails.scope import (
+    DECLINE_TEXT,
+    INJECTION_TEXT,
+    corpus_vocabulary,
+    looks_like_injection,
+    names_the_subject,
+    unknown_focus_terms,
+    wants_creative_writing,
+)
 from bot.render import NOTHING_FOUND, REMINDER, CitationBook, conflict_block, escalation_block, inline
 from bot.retrieval import HybridRetriever, QueryCache, build_retriever, fold_history, to_passage
 from bot.settings import Settings
@@ -76,7 +84,7 @@ class Bot:
         self.generator = generator
         self.red_flags = red_flags
         self.conflicts = conflicts
-        self.vocabulary = corpus_vocabulary(articles)
+        self.vocabulary = corpus_vocabulary(articles) | red_flags.vocabulary()
         self.corpus_version = corpus_version
 
     @classmethod
@@ -149,14 +157,32 @@ class Bot:
         )
 
     def _judge_scope(self, turn: Turn) -> None:
-        """Out of scope when retrieval finds nothing close, or the question's focus is absent from the articles."""
+        """Decide from retrieval evidence and topic whether the articles cover the question.
+
+        A red flag is always answered. Otherwise: nothing close retrieved → declined; a question naming
+        the hamstring is covered; any other needs strong similarity, or its rarer words found in the
+        retrieved passages, or moderate similarity with few words the articles (and the reviewed
+        red-flag rules) never use. Creative writing is never covered.
+        """
+        if turn.red_flags is not None and turn.red_flags.escalate:
+            return
+        s = self.settings
         relevance = turn.draft.relevance if turn.draft else 0.0
-        unknown = unknown_focus_terms(turn.question, self.vocabulary)
-        weak = relevance < self.settings.min_relevance
-        foreign = bool(unknown) and relevance < self.settings.min_relevance + 0.2
-        if (weak or foreign) and not (turn.red_flags and turn.red_flags.escalate):
-            turn.out_of_scope = True
-            turn.declined = DECLINE_TEXT if foreign or turn.draft.lead is None else NOTHING_FOUND
+        if wants_creative_writing(turn.question) or relevance < s.min_relevance or turn.draft.lead is None:
+            covered = False
+        elif names_the_subject(turn.query):
+            covered = True
+        else:
+            content = unknown_focus_terms(turn.question, set())
+            foreign = unknown_focus_terms(turn.question, self.vocabulary)
+            share = len(foreign) / len(content) if content else 0.0
+            covered = (
+                relevance >= s.scope_strong_relevance
+                or self.generator.bank.coverage(turn.question, turn.passages) >= s.scope_min_coverage
+                or (relevance >= s.scope_moderate_relevance and share < s.scope_max_foreign_share)
+            )
+        if not covered:
+            turn.out_of_scope, turn.declined = True, DECLINE_TEXT
 
     def _answer(self, turn: Turn) -> Answer:
         if turn.declined:

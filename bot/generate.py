@@ -15,6 +15,7 @@ from bot.retrieval import content_terms
 from bot.types import Chunk, Passage
 
 # A sentence opening with one of these leans on the one before it; quote both so it reads alone.
+_CONTINUES = re.compile(r"^(First|Second|Third|Fourth|Next|Then|Finally|Lastly)\b")
 # Sentences about the article itself ("In this article, I’ll share…") introduce, they don't answer.
 _META = re.compile(r"\b(in this article|this guide|here is my article|I’ll dive into|I'll dive into)\b", re.I)
 _LEANS_BACK = re.compile(r"^(It|It’s|This|That|These|Those|They|Such|He|She|Doing so|However|But)\b")
@@ -77,9 +78,22 @@ class SentenceBank:
                 df[t] = df.get(t, 0) + 1
         n = max(len(self.terms), 1)
         self.idf = {t: float(np.log((n + 1) / (c + 0.5))) for t, c in df.items()}
+        self.max_idf = float(np.log((n + 1) / 0.5))  # what a word no sentence uses would weigh
         self.by_source: dict[str, list[int]] = {}
         for i, s in enumerate(self.sentences):
             self.by_source.setdefault(s.source_id, []).append(i)
+
+    def coverage(self, question: str, passages: list[Passage]) -> float:
+        """IDF-weighted share of the question's words that the passages contain (unknown words weigh most).
+
+        "What is the 10 percent rule?" is fully covered; "How do I treat an ankle sprain?" is not.
+        """
+        terms = set(content_terms(question))
+        if not terms:
+            return 1.0
+        found = set().union(*(set(content_terms(p.chunk.text)) for p in passages)) if passages else set()
+        weight = {t: self.idf.get(t, self.max_idf) for t in terms}
+        return sum(weight[t] for t in terms & found) / sum(weight.values())
 
     def within(self, passage: Passage) -> list[int]:
         c = passage.chunk
@@ -88,6 +102,13 @@ class SentenceBank:
     def section_of(self, passage: Passage) -> list[int]:
         c = passage.chunk
         return [i for i in self.by_source.get(c.source_id, []) if self.sentences[i].section == c.section]
+
+    def next(self, i: int) -> int | None:
+        """The sentence just after i in the same section, if any."""
+        if i + 1 >= len(self.sentences):
+            return None
+        cur, nxt = self.sentences[i], self.sentences[i + 1]
+        return i + 1 if nxt.source_id == cur.source_id and nxt.section == cur.section else None
 
     def previous(self, i: int) -> int | None:
         """The sentence just before i in the same section, if any."""
@@ -188,6 +209,10 @@ class ExtractiveGenerator:
             first = prev
         if s.text.rstrip().endswith(":"):
             last = (bank.following_list(i) or [i])[-1]
+        else:
+            # "There are four phases…" is answered by the "First, … Finally, …" that follows it.
+            while last - i < 4 and (nxt := bank.next(last)) is not None and _CONTINUES.match(bank.sentences[nxt].text):
+                last = nxt
         start, end = bank.sentences[first].start, bank.sentences[last].end
         body = bank.articles[s.source_id]
         return Quote(s.source_id, s.title, s.section, body[start:end], start, end, score)

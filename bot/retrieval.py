@@ -22,13 +22,17 @@ STOPWORDS = frozenset(
     nor not now of off on once only or other our ours ourselves out over own same she should so some such than that
     the their theirs them themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself yourselves get got im ive
-    dont doesnt cant isnt thing things really much many one ones way lot lots please tell know want anything""".split()
+    dont doesnt cant isnt whats wat thing things really much many one ones way lot lots please tell know want anything""".split()
 )
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}[A-Za-z]?\b\.?")
+
+
 def words(text: str) -> list[str]:
-    """Lowercased word tokens, apostrophes folded ("don’t" → "dont")."""
+    """Lowercased word tokens; apostrophes folded ("don’t" → "dont"), dotted acronyms joined ("R.I.C.E" → "rice")."""
+    text = _DOTTED.sub(lambda m: m.group().replace(".", ""), text)
     return _WORD.findall(text.lower().replace("’", "").replace("'", ""))
 
 
@@ -36,8 +40,10 @@ def stem(word: str) -> str:
     """A deliberately light stemmer: enough that "stretches"/"stretching" meet "stretch"."""
     for suffix in ("ings", "ing", "ions", "ion", "edly", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    # "overstride" and "overstriding" meet at "overstrid".
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
 def content_terms(text: str) -> list[str]:

@@ -44,6 +44,18 @@ class Settings(BaseSettings):
         0.30, description="Best question-sentence cosine similarity below which the articles are taken not to cover a question."
     )
 
+    # Scope: a question that does not name the hamstring needs stronger evidence that the articles cover it
+    scope_strong_relevance: float = Field(0.60, description="Similarity at which a question is in scope whatever words it uses.")
+    scope_moderate_relevance: float = Field(
+        0.45, description="Similarity at which a question is in scope if few of its words are foreign to the articles."
+    )
+    scope_min_coverage: float = Field(
+        0.70, description="Share (IDF-weighted) of a question's words found in the retrieved passages at which weak similarity is enough."
+    )
+    scope_max_foreign_share: float = Field(
+        0.25, description="Share of a question's content words the articles never use, above which moderate similarity is not enough."
+    )
+
     # Web app and API
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, description="Port the web app listens on.")

@@ -55,6 +55,8 @@ _HYPOTHETICAL = re.compile(
 _UNSURE = re.compile(r"\b(?:dont know|not sure|unsure|no idea|cant tell|cant remember|not certain|wonder\w*)$")
 # Past experience after "if" makes it real again: "what does it mean if I heard a pop?"
 _PAST_EXPERIENCE = re.compile(r"\b(?:felt|heard|had|got|noticed|saw|was|were|did|happened|ive|has been|have been|its been)\b")
+# "if I ever felt…", "if you were to hear…", "if someone should feel…": a supposition, whatever the tense.
+_NEVER_HAPPENED = re.compile(r"\s*(?:i|you|someone|somebody|a runner|one|they|we)\s+(?:ever|were to|was to|should)\b")
 _ASKING = re.compile(
     r"^(?:(?:so|and|but|ok|okay|hi|hey|um|also|then|quick question|question)\W+)*"
     r"(?:what|whats|which|is|are|does|do|can|could|should|would|will|how|hows|when|why|isnt|arent|doesnt|any)\b"
@@ -107,6 +109,8 @@ def _informational(clause: str, start: int) -> bool:
     cues = list(_HYPOTHETICAL.finditer(before))
     if cues:
         cue = cues[-1]
+        if _NEVER_HAPPENED.match(before[cue.end():]):
+            return True  # "if I ever felt a pop": past tense, but nothing has happened
         return not (_UNSURE.search(before[: cue.start()].rstrip()) or _PAST_EXPERIENCE.search(before[cue.end():]))
     return bool(_ASKING.match(clause)) and not (_ABOUT_SOMEONE.search(clause) or _POINTING.search(before))
 
@@ -217,6 +221,13 @@ class RedFlagRules:
         hits = verdict.personal or verdict.informational
         ids = dict.fromkeys(evidence_id for hit in hits for evidence_id in by_id[hit.flag_id].evidence_ids)
         return [self._evidence[evidence_id] for evidence_id in ids]
+
+    def vocabulary(self) -> set[str]:
+        """Words of the rules' phrases and patterns ("numbness", "lump"): symptoms the articles may not name
+        but that a reviewed rule knows belong to this subject."""
+        data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        phrases = [p for rule in data.get("rules", []) for key in ("phrases", "patterns") for p in rule.get(key) or []]
+        return {w for phrase in phrases for w in re.findall(r"[a-z]+", str(phrase).lower())}
 
     def verify(self, articles: list[Article]) -> None:
         """CorpusError naming every evidence quote that is no longer verbatim in its article."""

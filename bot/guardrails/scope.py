@@ -98,6 +98,39 @@ _SHORTEST_TYPO = 5  # below this, one edit turns one real word into another ("sh
 _SHORTEST_SUBSTITUTION = 8  # "sprain" is not a typo of "strain", but "hamstrung" may be of "hamstring"
 
 
+# ---- subject and requests the articles cannot serve ------------------------------------------------
+
+# The articles' one subject, as runners spell it: "hamstring", "hamstrng", "hammy", "hammies", "hams".
+_SUBJECT = re.compile(
+    r"\bham+[a-z]{0,2}st[a-z]{0,2}n[gk]?s?\b|\bhamm(?:y|ys|ie|ies)\b|\bhams?\b|\bhamstrung\b|"
+    r"\bback of (?:my|the|his|her|their|your) (?:thigh|upper leg)s?\b|\bsitting bone\b",
+    re.I,
+)
+_CREATIVE = re.compile(
+    r"\b(?:write|compose|make up|create|tell|give)\b(?:\W+\w+){0,5}?\W+"
+    r"(?:poem|poems|limerick|haiku|song|lyrics|story|stories|joke|jokes|rap|sonnet|essay|riddle)\b",
+    re.I,
+)
+
+
+def names_the_subject(question: str) -> bool:
+    """Does the question name the hamstring (typos and slang included)?
+
+    >>> names_the_subject("RICE for a hammy strain??"), names_the_subject("How do I treat an ankle sprain?")
+    (True, False)
+    """
+    return bool(_SUBJECT.search(question))
+
+
+def wants_creative_writing(text: str) -> bool:
+    """Poems, jokes, stories: not something five health articles can answer, whatever the topic.
+
+    >>> wants_creative_writing("Write me a limerick about hamstrings"), wants_creative_writing("How do I write a training log?")
+    (True, False)
+    """
+    return bool(_CREATIVE.search(text))
+
+
 def corpus_vocabulary(articles: Iterable[Article]) -> set[str]:
     """Every word of the articles' titles and bodies, lower-cased, with its plural-free form."""
     words = set()

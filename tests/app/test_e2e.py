@@ -22,6 +22,11 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--
 SHOTS = PROJECT_ROOT / "test-artifacts" / "e2e"
 XSS = "<img src=x onerror=alert(1)>"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+LATEST_EXCHANGE_IN_VIEW = """() => {
+  const log = document.querySelector('#hb-chat [role="log"]');
+  const top = (sel) => [...log.querySelectorAll(sel)].pop().getBoundingClientRect().top - log.getBoundingClientRect().top;
+  return top('.user-row') >= 0 && top('.bot-row') < log.clientHeight / 2;
+}"""
 
 
 def browser_missing(reason: str):
@@ -46,18 +51,18 @@ def browser():
 
 
 @pytest.fixture
-def open_page(browser, live_bot, club_site):
-    """Opens the club page at a given viewport; records requests that left the machine and any dialogs."""
+def open_page(browser):
+    """Opens a URL at a given viewport; records requests that left the machine, and any dialogs."""
     contexts = []
 
-    def open_(width: int, height: int, query: str = ""):
+    def open_(url: str, width: int, height: int):
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
         page.outside, page.dialogs = [], []
         page.on("request", lambda r: page.outside.append(r.url) if urlparse(r.url).hostname not in LOCAL_HOSTS | {None} and not r.url.startswith(("data:", "blob:")) else None)
         page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-        page.goto(f"{club_site}/?bot={live_bot.url}{query}")
+        page.goto(url)
         return page
 
     yield open_
@@ -65,20 +70,24 @@ def open_page(browser, live_bot, club_site):
         context.close()
 
 
-def ask(chat, question: str) -> None:
-    """Type into the bot's question box and send with the Enter key, as a keyboard user would."""
-    answers_before = chat.locator(".message-row.bot-row, .bot-row").count()
-    box = chat.locator("#hb-question textarea")
-    box.focus()
-    box.fill(question)
-    box.press("Enter")
+def ask(chat, question: str | None = None, example: str | None = None) -> None:
+    """Send a question with the Enter key, typed or by picking an example, as a keyboard user would."""
+    answers_before = chat.locator(".bot-row").count()
+    if example:
+        chat.get_by_role("button", name=example).focus()
+        chat.page.keyboard.press("Enter")
+    else:
+        box = chat.locator("#hb-question textarea")
+        box.fill(question)
+        box.press("Enter")
     chat.locator(".bot-row").nth(answers_before).wait_for(timeout=30_000)
-    # Streaming is over when the input has been cleared and nothing is pending.
+    # Streaming is over when nothing is pending, and the chat has scrolled the new exchange into view.
     chat.page.wait_for_function("() => !document.querySelector('.pending, .generating')", timeout=30_000)
+    chat.page.wait_for_function(LATEST_EXCHANGE_IN_VIEW, timeout=5_000)
 
 
-def test_club_page_embeds_the_bot_and_answers_with_citations_and_warnings(open_page, live_bot):
-    page = open_page(1280, 900)
+def test_club_page_embeds_the_bot_and_answers_with_citations_and_warnings(open_page, live_bot, club_site):
+    page = open_page(f"{club_site}/?bot={live_bot.url}", 1280, 900)
     chat = page.locator("gradio-app")
     chat.locator("#hb-question textarea").wait_for(timeout=30_000)
     assert urlparse(page.url).netloc != urlparse(live_bot.url).netloc  # two origins
@@ -105,16 +114,15 @@ def test_club_page_embeds_the_bot_and_answers_with_citations_and_warnings(open_p
     assert warning.get_attribute("role") == "alert"
     assert warning.bounding_box()["y"] < answer.locator(".hb-citations").bounding_box()["y"]
     assert answer.locator(".hb-escalation ~ *").count() > 0  # the warning comes first, the rest below it
-    warning.evaluate("el => el.scrollIntoView({block: 'start'})")  # the chat scrolls inside itself
-    page.screenshot(path=SHOTS / "03-red-flag-warning.png", full_page=True)
+    # Once the answer is in, the chat has scrolled back to the question, so the warning below it is in sight.
+    page.screenshot(path=SHOTS / "03-red-flag-warning.png")
 
     ask(chat, XSS)
     user_bubble = chat.locator(".user-row").last
     assert user_bubble.inner_text().strip() == XSS
     assert chat.locator('img[src="x"]').count() == 0
     assert page.dialogs == []
-    user_bubble.scroll_into_view_if_needed()
-    page.screenshot(path=SHOTS / "04-xss-stays-text.png", full_page=True)
+    page.screenshot(path=SHOTS / "04-xss-stays-text.png")
 
     chat.get_by_role("button", name="Like", exact=True).first.click()  # thumbs up on the first answer
     page.wait_for_timeout(1000)  # the like event goes to the server in the background
@@ -125,18 +133,30 @@ def test_club_page_embeds_the_bot_and_answers_with_citations_and_warnings(open_p
     assert page.outside == [], f"the page reached out of the machine: {page.outside}"
 
 
-def test_phone_width_and_iframe_fallback(open_page):
-    page = open_page(390, 844)
+def test_phone_width_examples_clear_and_iframe_fallback(open_page, live_bot, club_site):
+    page = open_page(f"{club_site}/?bot={live_bot.url}", 390, 844)
     chat = page.locator("gradio-app")
     chat.locator("#hb-question textarea").wait_for(timeout=30_000)
-    ask(chat, "Why do my hamstrings feel tight after running?")
+    ask(chat, example="Why do my hamstrings feel tight after running?")
+    assert chat.locator(".user-row").last.inner_text().strip() == "Why do my hamstrings feel tight after running?"
     chat.locator(".bot-row").last.locator("details.hb-citation").first.wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sticks out sideways
-    page.screenshot(path=SHOTS / "05-phone.png", full_page=True)
+    page.screenshot(path=SHOTS / "05-phone-club-page.png", full_page=True)
+    chat.locator("#hb-clear").focus()
+    page.keyboard.press("Enter")
+    chat.get_by_role("button", name="Why do my hamstrings feel tight after running?").wait_for()  # examples are back
+    assert chat.locator(".bot-row, .user-row").count() == 0
 
-    framed = open_page(1024, 900, "&embed=iframe")
+    own = open_page(live_bot.url + "/", 390, 844)
+    own.locator("#hb-question textarea").wait_for(timeout=30_000)
+    ask(own.locator("body"), "I felt a pop in my hamstring and now it's bruised")
+    own.locator(".hb-escalation").wait_for(state="visible")
+    assert own.evaluate("document.documentElement.scrollWidth") <= 390
+    own.screenshot(path=SHOTS / "06-phone-bot-page.png", full_page=True)
+
+    framed = open_page(f"{club_site}/?bot={live_bot.url}&embed=iframe", 1024, 900)
     frame = framed.locator("iframe").element_handle().content_frame()
     frame.wait_for_selector("#hb-question textarea", timeout=30_000)  # frame-ancestors lets the club origin frame it
     frame.wait_for_function("document.querySelector('#hb-chat').getBoundingClientRect().width > 400")  # laid out
-    framed.screenshot(path=SHOTS / "06-iframe-fallback.png", full_page=True)
-    assert page.outside == [] and framed.outside == []
+    framed.screenshot(path=SHOTS / "07-iframe-fallback.png", full_page=True)
+    assert page.outside == own.outside == framed.outside == []
