@@ -11,10 +11,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import argparse
-import csv
-import html
 import logging
-import sqlite3
 import sys
 import threading
 import time
@@ -22,9 +19,8 @@ import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
 import gradio as gr
 import uvicorn
@@ -32,6 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -39,6 +36,8 @@ from bot.errors import BadQuestion, HamstringBotError
 from bot.settings import Settings
 from bot.types import Answer, Message
 from ingest.corpus import load_articles
+from web.feedback import FeedbackStore
+from web.render import esc, render_answer, render_user, reveal
 
 log = logging.getLogger("hamstring_bot.app")
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -99,122 +98,6 @@ def trim_history(history: list[dict], settings: Settings) -> list[dict]:
     kept = [{"role": m["role"], "content": clean_text(m["content"])} for m in history]
     kept = [m for m in kept if m["content"]]
     return kept[-settings.max_history_messages :] if settings.max_history_messages else []
-
-
-# ---- rendering ------------------------------------------------------------------------------------------
-# The chat renders Markdown and sanitises HTML; on top of that, every piece of text is HTML-escaped here
-# before it is placed, so nothing a user types (or any corpus text) can become markup or script.
-
-
-def _esc(text: str) -> str:
-    # No raw newlines: a blank line would end the HTML block and hand the rest to Markdown.
-    return html.escape(text, quote=True).replace("\n", "<br>")
-
-
-def render_user(text: str) -> str:
-    # An HTML block of escaped text: not even Markdown applies to what the user typed.
-    return f'<div class="hb-user">{_esc(text)}</div>'
-
-
-def _block(css_class: str, markdown: str, role: str = "") -> str:
-    # Blank lines around the Markdown let the chat render it inside the styled <div>.
-    role_attr = f' role="{role}"' if role else ""
-    return f'<div class="{css_class}"{role_attr}>\n\n{html.escape(markdown, quote=False)}\n\n</div>'
-
-
-def split_answer(answer: Answer) -> tuple[list[str], list[str], list[str]]:
-    """Answer text as (warning paragraphs, body paragraphs, disagreement paragraphs).
-
-    The chain writes the escalation first, ending with its advice, and each disagreement as one
-    paragraph opening "**The sources disagree"; the page styles those apart from the body.
-    """
-    paragraphs = [p for p in answer.text.split("\n\n") if p.strip()]
-    warning: list[str] = []
-    if answer.escalation:
-        ends = [i for i, p in enumerate(paragraphs) if answer.escalation.advice in p]
-        if ends:
-            warning, paragraphs = paragraphs[: ends[0] + 1], paragraphs[ends[0] + 1 :]
-    disagreements = [p for p in paragraphs if p.startswith("**The sources disagree")]
-    body = [p for p in paragraphs if p not in disagreements]
-    return warning, body, disagreements
-
-
-def render_answer(answer: Answer, titles: dict[str, str], words: int | None = None) -> str:
-    """The answer as the chat shows it; with `words`, only that many words of the body (while streaming)."""
-    warning, body, disagreements = split_answer(answer)
-    parts = []
-    if answer.escalation:  # first, so nobody reads on before seeing the warning
-        e = answer.escalation
-        parts.append(_block("hb-escalation", "\n\n".join(warning) or f"**⚠️ {e.advice}**", role="alert"))
-    text = "\n\n".join(body)
-    tokens = text.split(" ")
-    if words is not None and words < len(tokens):
-        return "\n\n".join(parts + [html.escape(" ".join(tokens[:words]), quote=False) + " …"])
-    parts.append(html.escape(text, quote=False))
-    parts += [_block("hb-conflict", d) for d in disagreements]
-    if answer.conflicts and not disagreements:  # the text did not spell them out: build them from the fields
-        for c in answer.conflicts:
-            sides = "\n".join(f"- *{titles.get(p.source_id, p.source_id)}* — {p.stance}: “{p.quote}”" for p in c.positions)
-            parts.append(_block("hb-conflict", f"**The sources disagree — {c.topic}.** {c.summary}\n{sides}"))
-    if answer.citations:
-        items = "".join(
-            f'<details class="hb-citation"><summary>[{c.n}] {_esc(c.title)}'
-            + (f" — {_esc(c.section)}" if c.section else "")
-            + f"</summary><blockquote>{_esc(c.quote)}</blockquote>"
-            + f'<p class="hb-source">From “{_esc(c.title)}”'
-            + (f", section “{_esc(c.section)}”" if c.section else "")
-            + ".</p></details>"
-            for c in answer.citations
-        )
-        parts.append(f'<div class="hb-citations"><p class="hb-citations-title">Sources</p>{items}</div>')
-    return "\n\n".join(parts)
-
-
-def reveal(answer: Answer, titles: dict[str, str], step: int = 6) -> Iterator[str]:
-    """Successive renderings of the answer, a few more words each time, ending with all of it."""
-    words = len("\n\n".join(split_answer(answer)[1]).split(" "))
-    for n in range(step, words, step):
-        yield render_answer(answer, titles, n)
-    yield render_answer(answer, titles)
-
-
-# ---- feedback -------------------------------------------------------------------------------------------
-
-
-class FeedbackStore:
-    """Thumbs up/down on answers in SQLite: time, question, answer text, rating — nothing about the person."""
-
-    COLUMNS = ("created_at", "question", "answer", "rating")
-
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL,"
-                " question TEXT NOT NULL, answer TEXT NOT NULL,"
-                " rating TEXT NOT NULL CHECK (rating IN ('up', 'down')))"
-            )
-
-    def _connect(self) -> sqlite3.Connection:
-        # One short connection per call: safe from any worker thread, and nothing held open.
-        return sqlite3.connect(self.path, timeout=10)
-
-    def record(self, question: str, answer: str, rating: str) -> None:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO feedback (created_at, question, answer, rating) VALUES (?, ?, ?, ?)",
-                (now, question, answer, rating),
-            )
-
-    def export_csv(self, out: TextIO) -> int:
-        with self._connect() as db:
-            rows = db.execute(f"SELECT {', '.join(self.COLUMNS)} FROM feedback ORDER BY id").fetchall()
-        writer = csv.writer(out)
-        writer.writerow(self.COLUMNS)
-        writer.writerows(rows)
-        return len(rows)
 
 
 # ---- abuse limits ---------------------------------------------------------------------------------------
@@ -301,7 +184,7 @@ def build_chat(settings: Settings, ask: Callable[..., Answer], store: FeedbackSt
     def pick_example(data: gr.SelectData) -> str:
         return data.value["text"]
 
-    footer = "".join(f"<li>{_esc(a.title)}" + (f" — {_esc(a.author)}" if a.author else "") + "</li>" for a in articles)
+    footer = "".join(f"<li>{esc(a.title)}" + (f" — {esc(a.author)}" if a.author else "") + "</li>" for a in articles)
     with gr.Blocks(title="Hamstring help for runners", analytics_enabled=False) as page:
         gr.HTML(
             '<header class="hb-header"><h1>Hamstring help for runners</h1>'
@@ -386,7 +269,8 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
         with gate:
             return bot.ask(question, history)
 
-    app = FastAPI(
+    # FastAPIOffline serves the Swagger UI and ReDoc assets itself: the docs pages load no CDN.
+    app = FastAPIOffline(
         title="Hamstring bot API",
         version="1",
         description="Cited answers about hamstring pain in runners, from five articles. Not a diagnosis.",
@@ -443,6 +327,7 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
 
     @app.post(
         "/api/ask",
+        summary="Ask a question",
         response_model=Answer,
         max_body_size=256 * 1024,
         responses={422: {"description": "Empty, overlong or malformed question"}, 429: {"description": "Too many requests"}},
@@ -469,7 +354,7 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
         except BadQuestion as exc:
             return JSONResponse(status_code=422, content={"detail": str(exc)})
 
-    @app.get("/api/health", response_model=Health)
+    @app.get("/api/health", summary="Index health", response_model=Health)
     def api_health():
         """Whether the search index is present and matches the corpus, and which corpus and model it holds."""
         status = index_status(settings)

@@ -33,6 +33,9 @@ def load_embeddings(settings: Settings) -> Embeddings:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     from langchain_huggingface import HuggingFaceEmbeddings
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a weights-loading bar on every start is noise
 
     path = model_path(settings)
     try:

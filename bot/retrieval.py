@@ -7,11 +7,11 @@ import re
 from collections import OrderedDict
 
 from langchain_chroma import Chroma
-from langchain_community.retrievers import BM25Retriever
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
+from rank_bm25 import BM25Okapi
 
 from bot.types import Chunk, Passage
 
@@ -73,11 +73,21 @@ class QueryCache(Embeddings):
         return vector
 
 
-class ScoredBM25Retriever(BM25Retriever):
-    """BM25 that keeps each document's score and drops documents sharing no term with the query."""
+class LexicalRetriever(BaseRetriever):
+    """BM25 (rank_bm25's Okapi) over the passages; keeps each score, drops passages sharing no term."""
+
+    docs: list[Document]
+    index: BM25Okapi
+    k: int = 8
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    @classmethod
+    def build(cls, docs: list[Document], search_texts: list[str], k: int) -> "LexicalRetriever":
+        return cls(docs=docs, index=BM25Okapi([content_terms(t) or ["∅"] for t in search_texts]), k=k)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        scores = self.vectorizer.get_scores(self.preprocess_func(query))
+        scores = self.index.get_scores(content_terms(query))
         ranked = sorted((i for i, s in enumerate(scores) if s > 0), key=lambda i: -scores[i])[: self.k]
         return [_with(self.docs[i], lexical_score=float(scores[i])) for i in ranked]
 
@@ -175,14 +185,7 @@ def build_retriever(store: Chroma, chunks: list[Chunk], k_dense: int, k_lexical:
     from ingest.chunking import search_text
 
     # BM25 sees the same title-and-section context as the embeddings; documents keep the verbatim text.
-    lexical = ScoredBM25Retriever.from_texts(
-        [search_text(c) for c in chunks],
-        metadatas=[chunk_document(c).metadata for c in chunks],
-        ids=[c.id for c in chunks],
-        k=k_lexical,
-        preprocess_func=content_terms,
-    )
-    lexical.docs = [chunk_document(c) for c in chunks]
+    lexical = LexicalRetriever.build([chunk_document(c) for c in chunks], [search_text(c) for c in chunks], k_lexical)
     return HybridRetriever(dense=DenseRetriever(store=store, k=k_dense), lexical=lexical, k=k, rrf_k=rrf_k)
 
 

@@ -123,10 +123,14 @@ def test_health_reports_index_corpus_and_model(client):
     }
 
 
-def test_openapi_documents_the_api(client):
+def test_openapi_documents_the_api_with_no_cdn(client):
     spec = client.get("/openapi.json").json()
     assert {"/api/ask", "/api/health"} <= set(spec["paths"])
-    assert client.get("/docs").status_code == 200
+    for page in ["/docs", "/redoc"]:
+        html = client.get(page).text
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html) + re.findall(r"url: '([^']+)'", html)
+        assert assets and all(a.startswith("/") for a in assets), assets
+        assert all(client.get(a).status_code == 200 for a in assets if not a.endswith(".json"))
 
 
 def test_cors_allows_local_development_and_configured_origins_only(settings, fake_bot):

@@ -41,13 +41,18 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         browser_missing("Playwright for Python is not installed")
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        browser_missing(f"No Chromium at {CHROMIUM}")
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not executable:
+        browser_missing(f"No Chromium at {CHROMIUM} or on PATH")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=ARGS)
+        chromium = p.chromium.launch(executable_path=executable, args=ARGS)
         yield chromium
         chromium.close()
+
+
+def leaves_the_machine(url: str) -> bool:
+    return not url.startswith(("data:", "blob:")) and urlparse(url).hostname not in LOCAL_HOSTS
 
 
 @pytest.fixture
@@ -60,7 +65,7 @@ def open_page(browser):
         contexts.append(context)
         page = context.new_page()
         page.outside, page.dialogs = [], []
-        page.on("request", lambda r: page.outside.append(r.url) if urlparse(r.url).hostname not in LOCAL_HOSTS | {None} and not r.url.startswith(("data:", "blob:")) else None)
+        page.on("request", lambda r: leaves_the_machine(r.url) and page.outside.append(r.url))
         page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
         page.goto(url)
         return page
@@ -125,15 +130,18 @@ def test_club_page_embeds_the_bot_and_answers_with_citations_and_warnings(open_p
     page.screenshot(path=SHOTS / "04-xss-stays-text.png")
 
     chat.get_by_role("button", name="Like", exact=True).first.click()  # thumbs up on the first answer
-    page.wait_for_timeout(1000)  # the like event goes to the server in the background
-    with sqlite3.connect(live_bot.settings.feedback_db) as db:
-        rows = db.execute("SELECT question, rating FROM feedback ORDER BY id DESC LIMIT 1").fetchall()
+    for _ in range(50):  # the like event reaches the server in the background
+        with sqlite3.connect(live_bot.settings.feedback_db) as db:
+            rows = db.execute("SELECT question, rating FROM feedback ORDER BY id DESC LIMIT 1").fetchall()
+        if rows:
+            break
+        page.wait_for_timeout(100)
     assert rows == [("How do I strengthen my hamstrings?", "up")]
 
     assert page.outside == [], f"the page reached out of the machine: {page.outside}"
 
 
-def test_phone_width_examples_clear_and_iframe_fallback(open_page, live_bot, club_site):
+def test_phone_width_examples_clear_iframe_and_docs(open_page, live_bot, club_site):
     page = open_page(f"{club_site}/?bot={live_bot.url}", 390, 844)
     chat = page.locator("gradio-app")
     chat.locator("#hb-question textarea").wait_for(timeout=30_000)
@@ -159,4 +167,8 @@ def test_phone_width_examples_clear_and_iframe_fallback(open_page, live_bot, clu
     frame.wait_for_selector("#hb-question textarea", timeout=30_000)  # frame-ancestors lets the club origin frame it
     frame.wait_for_function("document.querySelector('#hb-chat').getBoundingClientRect().width > 400")  # laid out
     framed.screenshot(path=SHOTS / "07-iframe-fallback.png", full_page=True)
-    assert page.outside == own.outside == framed.outside == []
+
+    docs = open_page(live_bot.url + "/docs", 1280, 900)
+    docs.get_by_text("/api/ask").first.wait_for(timeout=15_000)  # Swagger UI, served by the bot itself
+    docs.screenshot(path=SHOTS / "08-api-docs.png")
+    assert page.outside == own.outside == framed.outside == docs.outside == []

@@ -7,18 +7,20 @@ import csv
 import io
 
 import app
+from web.feedback import FeedbackStore
+from web.render import render_answer, render_user, reveal
 
 TITLES = {"dack-complete-guide": "The Complete Guide", "fitzgerald-tight-hamstrings": "Tight Hamstrings"}
 
 
 def test_user_text_is_escaped_never_markup():
-    html = app.render_user('<img src=x onerror=alert(1)>\n<script>alert("x")</script>')
+    html = render_user('<img src=x onerror=alert(1)>\n<script>alert("x")</script>')
     assert "<img" not in html and "<script" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;<br>&lt;script&gt;" in html
 
 
 def test_citations_open_to_the_exact_quote_title_and_section(answers):
-    html = app.render_answer(answers.cited, TITLES)
+    html = render_answer(answers.cited, TITLES)
     assert html.count('<details class="hb-citation">') == 2
     assert (
         "<summary>[1] The Complete Guide to Managing Hamstring Pain and Injuries in Runners — "
@@ -28,7 +30,7 @@ def test_citations_open_to_the_exact_quote_title_and_section(answers):
 
 
 def test_escalation_is_a_warning_block_above_the_answer(answers):
-    html = app.render_answer(answers.escalated, TITLES)
+    html = render_answer(answers.escalated, TITLES)
     warning = html.index('<div class="hb-escalation" role="alert">')
     assert warning == 0
     assert html.index("Please get this assessed") > warning
@@ -37,7 +39,7 @@ def test_escalation_is_a_warning_block_above_the_answer(answers):
 
 
 def test_disagreement_is_its_own_block_with_each_side_and_source(answers):
-    html = app.render_answer(answers.disagreeing, TITLES)
+    html = render_answer(answers.disagreeing, TITLES)
     block = html[html.index('<div class="hb-conflict">') :]
     assert block.index("The sources disagree — Static stretching") < block.index("</div>")
     assert "How Runners Can Relieve Tight Hamstrings* — against" in block
@@ -46,21 +48,21 @@ def test_disagreement_is_its_own_block_with_each_side_and_source(answers):
 
 def test_disagreement_missing_from_the_text_is_built_from_the_fields(answers):
     bare = answers.disagreeing.model_copy(update={"text": "Gentle stretching can ease tightness [1]"})
-    html = app.render_answer(bare, TITLES)
+    html = render_answer(bare, TITLES)
     assert '<div class="hb-conflict">' in html
     assert "*Tight Hamstrings* — against: “Do not stretch an injured hamstring.”" in html
 
 
 def test_streaming_shows_the_warning_first_then_grows_to_the_whole_answer(answers):
-    frames = list(app.reveal(answers.escalated, TITLES, step=3))
+    frames = list(reveal(answers.escalated, TITLES, step=3))
     assert len(frames) > 2
     assert all(f.startswith('<div class="hb-escalation"') for f in frames)
-    assert "Sources" not in frames[0] and frames[-1] == app.render_answer(answers.escalated, TITLES)
+    assert "Sources" not in frames[0] and frames[-1] == render_answer(answers.escalated, TITLES)
     assert [len(f) for f in frames[:-1]] == sorted(len(f) for f in frames[:-1])
 
 
 def test_feedback_is_stored_and_exported_as_csv(tmp_path):
-    store = app.FeedbackStore(tmp_path / "sub" / "feedback.sqlite3")
+    store = FeedbackStore(tmp_path / "sub" / "feedback.sqlite3")
     store.record("How do I stretch?", "Gently [1]", "up")
     store.record("Pop, bruise?", "See a physio [1]", "down")
     out = io.StringIO()
@@ -72,7 +74,7 @@ def test_feedback_is_stored_and_exported_as_csv(tmp_path):
 
 def test_export_feedback_command_writes_a_csv_file(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HAMSTRING_DATA_DIR", str(tmp_path))
-    app.FeedbackStore(tmp_path / "feedback.sqlite3").record("q", "a", "up")
+    FeedbackStore(tmp_path / "feedback.sqlite3").record("q", "a", "up")
     assert app.main(["export-feedback", "--out", str(tmp_path / "fb.csv")]) == 0
     assert (tmp_path / "fb.csv").read_text(encoding="utf-8").splitlines()[1].endswith(",q,a,up")
     assert "Wrote 1 feedback rows" in capsys.readouterr().err
@@ -99,6 +101,6 @@ def test_history_is_cleaned_and_trimmed(settings):
 
 def test_multi_line_quotes_stay_inside_their_citation(answers):
     listed = answers.cited.citations[0].model_copy(update={"quote": "Ideal exercises include:\n\n- Deadlifts\n- Bridges"})
-    html = app.render_answer(answers.cited.model_copy(update={"citations": [listed]}), TITLES)
+    html = render_answer(answers.cited.model_copy(update={"citations": [listed]}), TITLES)
     assert "<blockquote>Ideal exercises include:<br><br>- Deadlifts<br>- Bridges</blockquote>" in html
     assert "\n" not in html[html.index('<div class="hb-citations">') :]
