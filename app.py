@@ -15,7 +15,6 @@ import logging
 import sys
 import threading
 import time
-import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from bot.errors import BadQuestion, HamstringBotError
+from bot.questions import EXAMPLE_QUESTION, check_history, check_question, clean_text
 from bot.settings import Settings
 from bot.types import Answer, Message
 from ingest.corpus import load_articles
@@ -47,7 +47,7 @@ GRADIO_JS = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
 # Development origins: any port on this machine may embed or call the bot.
 LOCAL_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
 EXAMPLES = [
-    "Why do my hamstrings feel tight after running?",
+    EXAMPLE_QUESTION,
     "How do I strengthen my hamstrings?",
     "What is high hamstring tendinopathy?",
     "Should I stretch an injured hamstring?",
@@ -74,30 +74,18 @@ class Asker(Protocol):
 # ---- input hygiene ------------------------------------------------------------------------------------
 
 
-def clean_text(text: str) -> str:
-    """Drop control characters (keeping newlines and tabs) and lone surrogates; trim the ends."""
-    return "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
-    ).strip()
-
-
 def question_problem(question: str, settings: Settings) -> str | None:
-    """What is wrong with a cleaned question, in words for the runner; None when it can be asked."""
-    if not question:
-        return f"Type a question about hamstring pain first — for example: “{EXAMPLES[0]}”"
-    if len(question) > settings.max_message_chars:
-        return (
-            f"Your message is {len(question):,} characters long; please keep it under "
-            f"{settings.max_message_chars:,} characters and ask one question at a time."
-        )
+    """What is wrong with a question, in words for the runner; None when it can be asked."""
+    try:
+        check_question(question, settings)
+    except BadQuestion as exc:
+        return str(exc)
     return None
 
 
 def trim_history(history: list[dict], settings: Settings) -> list[dict]:
     """Clean each message, drop empty ones and keep only the newest max_history_messages."""
-    kept = [{"role": m["role"], "content": clean_text(m["content"])} for m in history]
-    kept = [m for m in kept if m["content"]]
-    return kept[-settings.max_history_messages :] if settings.max_history_messages else []
+    return [m.model_dump() for m in check_history(history, settings)]
 
 
 # ---- abuse limits ---------------------------------------------------------------------------------------

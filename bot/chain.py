@@ -4,7 +4,6 @@ Each step is a plain function over a `Turn` state; `Bot.ask` wires them together
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,7 +11,7 @@ from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import RunnableLambda
 
-from bot.errors import BadQuestion
+from bot.questions import check_history, check_question
 from bot.generate import Draft, ExtractiveGenerator, Generator, Request, SentenceBank
 from bot.guardrails.conflicts import ConflictRegistry, passage_disagreements
 from bot.guardrails.redflags import RedFlagRules, RedFlagVerdict
@@ -33,7 +32,6 @@ from bot.types import Answer, Article, Conflict, Message, Passage
 # After a red flag, no sentence recommending self-treatment is said.
 SELF_CARE = re.compile(r"\b(stretch\w*|foam roll\w*|roller|massag\w*|run\b|running|jog\w*|strength\w*|exercis\w*|lunges?|deadlifts?|bridges?|curls?)", re.I)
 MAX_EVIDENCE = 3  # article sentences cited for a red flag: enough to show the source, not a wall
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
 @dataclass
@@ -51,11 +49,6 @@ class Turn:
     out_of_scope: bool = False
     declined: str | None = None
     injection: bool = False
-
-
-def clean_text(text: str) -> str:
-    """Drop control and invisible characters, normalise Unicode; the words stay as typed."""
-    return " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", text)).split())
 
 
 class Bot:
@@ -229,7 +222,7 @@ class Bot:
 
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         """Answer one question; `history` is the conversation so far, oldest first."""
-        turn = Turn(question=self._checked_question(question), history=self._checked_history(history))
+        turn = Turn(question=check_question(question, self.settings), history=check_history(history, self.settings))
         self._screen(turn)
         if not turn.declined and not turn.injection:
             self._retrieve(turn)
@@ -240,34 +233,6 @@ class Bot:
     def as_runnable(self) -> RunnableLambda:
         """The chain as a LangChain Runnable: {"question": str, "history": [...]} → Answer."""
         return RunnableLambda(lambda x: self.ask(x["question"], x.get("history")), name="hamstring-bot")
-
-    def _checked_question(self, question: str) -> str:
-        if not isinstance(question, str):
-            raise BadQuestion("The question must be text.")
-        question = clean_text(question)
-        if not question:
-            raise BadQuestion("Please type a question about hamstring pain, e.g. “Should I stretch after a run?”")
-        if len(question) > self.settings.max_message_chars:
-            raise BadQuestion(
-                f"That message is {len(question)} characters; please keep it under {self.settings.max_message_chars}."
-            )
-        return question
-
-    def _checked_history(self, history: list[dict] | None) -> list[Message]:
-        if history is None:
-            return []
-        if not isinstance(history, list):
-            raise BadQuestion("history must be a list of {role, content} messages, oldest first.")
-        messages = []
-        for n, item in enumerate(history):
-            try:
-                m = item if isinstance(item, Message) else Message.model_validate(item)
-            except Exception as exc:
-                raise BadQuestion(
-                    f"history[{n}] must be {{'role': 'user' | 'assistant', 'content': str}}; got {str(item)[:80]!r}."
-                ) from exc
-            messages.append(Message(role=m.role, content=clean_text(m.content)[: self.settings.max_message_chars * 4]))
-        return messages[-self.settings.max_history_messages :] if self.settings.max_history_messages else []
 
 
 def manifest_model(settings: Settings) -> str:

@@ -10,6 +10,8 @@ from bot.types import Article, Citation, Conflict, Escalation
 from ingest.corpus import sections
 
 REMINDER = "_General information from the cited articles, not a diagnosis. If in doubt, see a doctor or physiotherapist._"
+# The opening of every disagreement block; the web page finds the blocks by it to style them.
+DISAGREEMENT_OPENING = "**The sources disagree"
 NOTHING_FOUND = (
     "I couldn't find anything in the five articles that answers that. I can help with hamstring pain in "
     "runners: what causes it, strains and tendinopathy, stretching, strength work, massage and foam rolling, "
@@ -59,7 +61,7 @@ def escalation_block(escalation: Escalation, evidence_markers: str) -> str:
 
 
 def conflict_block(conflict: Conflict, book: CitationBook) -> str:
-    lines = [f"**The sources disagree — {conflict.topic}.** {conflict.summary}"]
+    lines = [f"{DISAGREEMENT_OPENING} — {conflict.topic}.** {conflict.summary}"]
     for p in conflict.positions:
         n = book.cite(p.source_id, p.quote)
         lines.append(f"- *{book.articles[p.source_id].title}* — {p.stance}: “{inline(p.quote)}” [{n}]")

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.errors import HamstringBotError
 from bot.settings import Settings
 from evals.checks import Corpus
-from evals.errors import EvalError, EvalSetError
+from bot.errors import EvalError, EvalSetError
 from evals.remote import RemoteBot
 from evals.report import summary, write_report
 from evals.runner import AskingBot, evaluate

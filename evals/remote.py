@@ -9,7 +9,7 @@ import httpx
 from pydantic import ValidationError
 
 from bot.types import Answer
-from evals.errors import RemoteBotError
+from bot.errors import RemoteBotError
 
 MAX_RETRY_WAIT_S = 60.0
 

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
 
-from evals.errors import EvalSetError
+from bot.errors import EvalSetError
 
 
 def alternatives(item: str) -> list[str]:

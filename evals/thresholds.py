@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from evals.errors import ThresholdsError
+from bot.errors import ThresholdsError
 from evals.metrics import METRICS, value
 from evals.results import BarResult, Metrics
 

@@ -6,6 +6,7 @@
 import html
 from collections.abc import Iterator
 
+from bot.render import DISAGREEMENT_OPENING
 from bot.types import Answer
 
 
@@ -45,7 +46,7 @@ def split_answer(answer: Answer) -> tuple[list[str], list[str], list[str]]:
         ends = [i for i, p in enumerate(paragraphs) if answer.escalation.advice in p]
         if ends:
             warning, paragraphs = paragraphs[: ends[0] + 1], paragraphs[ends[0] + 1 :]
-    disagreements = [p for p in paragraphs if p.startswith("**The sources disagree")]
+    disagreements = [p for p in paragraphs if p.startswith(DISAGREEMENT_OPENING)]
     body = [p for p in paragraphs if p not in disagreements]
     return warning, body, disagreements
 
@@ -66,7 +67,7 @@ def render_answer(answer: Answer, titles: dict[str, str], words: int | None = No
     if answer.conflicts and not disagreements:  # the text did not spell them out: build them from the fields
         for c in answer.conflicts:
             sides = "\n".join(f"- *{titles.get(p.source_id, p.source_id)}* — {p.stance}: “{p.quote}”" for p in c.positions)
-            parts.append(_block("hb-conflict", f"**The sources disagree — {c.topic}.** {c.summary}\n{sides}"))
+            parts.append(_block("hb-conflict", f"{DISAGREEMENT_OPENING} — {c.topic}.** {c.summary}\n{sides}"))
     if answer.citations:
         items = "".join(
             f'<details class="hb-citation"><summary>[{c.n}] {esc(c.title)}'

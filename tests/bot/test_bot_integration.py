@@ -112,18 +112,11 @@ def test_missing_corrupt_and_stale_index_errors_say_what_to_run(real_settings, t
         Bot.load(real_settings.model_copy(update={"chunk_chars": 300}))
 
 
-@pytest.mark.parametrize(
-    ("question", "history", "message"),
-    [
-        ("   \n\t ", None, "Please type a question"),
-        ("x" * 1001, None, "under 1000"),
-        ("ok?", [{"role": "robot", "content": "hi"}], r"history\[0\]"),
-        ("ok?", "not a list", "history must be a list"),
-    ],
-)
-def test_bad_input_gets_a_clear_message(real_bot, question, history, message):
-    with pytest.raises(BadQuestion, match=message):
-        real_bot.ask(question, history)
+def test_the_bot_refuses_bad_input_with_a_clear_message(real_bot):
+    with pytest.raises(BadQuestion, match="Type a question"):
+        real_bot.ask("   \n\t ")
+    with pytest.raises(BadQuestion, match=r"history\[0\]"):
+        real_bot.ask("ok?", [{"role": "robot", "content": "hi"}])
 
 
 def test_overlong_history_and_control_characters_are_handled(real_bot):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from evals.errors import ThresholdsError
+from bot.errors import ThresholdsError
 from evals.metrics import compute
 from evals.results import CaseResult, CheckResult, Metrics, Rate, TurnRecord
 from evals.schema import Expect
