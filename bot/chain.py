@@ -29,8 +29,6 @@ from bot.retrieval import HybridRetriever, QueryCache, build_retriever, fold_his
 from bot.settings import Settings
 from bot.types import Answer, Article, Conflict, Message, Passage
 
-# After a red flag, no sentence recommending self-treatment is said.
-SELF_CARE = re.compile(r"\b(stretch\w*|foam roll\w*|roller|massag\w*|run\b|running|jog\w*|strength\w*|exercis\w*|lunges?|deadlifts?|bridges?|curls?)", re.I)
 MAX_EVIDENCE = 3  # article sentences cited for a red flag: enough to show the source, not a wall
 
 
@@ -144,21 +142,16 @@ class Bot:
         turn.query_vector = vector
 
     def _compose(self, turn: Turn) -> None:
-        escalating = turn.red_flags is not None and turn.red_flags.escalate
-        turn.draft = self.generator.compose(
-            Request(turn.question, turn.query, turn.query_vector, turn.passages, avoid=SELF_CARE if escalating else None)
-        )
+        turn.draft = self.generator.compose(Request(turn.question, turn.query, turn.query_vector, turn.passages))
 
     def _judge_scope(self, turn: Turn) -> None:
         """Decide from retrieval evidence and topic whether the articles cover the question.
 
-        A red flag is always answered. Otherwise: nothing close retrieved → declined; a question naming
+        (Red flags never get here: they are answered with the escalation.) Nothing close retrieved → declined; a question naming
         the hamstring is covered; any other needs strong similarity, or its rarer words found in the
         retrieved passages, or moderate similarity with few words the articles (and the reviewed
         red-flag rules) never use. Creative writing is never covered.
         """
-        if turn.red_flags is not None and turn.red_flags.escalate:
-            return
         s = self.settings
         relevance = turn.draft.relevance if turn.draft else 0.0
         if wants_creative_writing(turn.question) or relevance < s.min_relevance or turn.draft.lead is None:
@@ -180,32 +173,38 @@ class Bot:
     def _answer(self, turn: Turn) -> Answer:
         if turn.declined:
             return Answer(text=turn.declined, out_of_scope=turn.out_of_scope)
+        if turn.red_flags is not None and turn.red_flags.escalate:
+            return self._escalate(turn.red_flags)
         book = CitationBook(self.articles)
         parts: list[str] = []
-        escalation = None
-        if turn.red_flags is not None and turn.red_flags.escalate:
-            escalation = self.red_flags.escalation(turn.red_flags)
-            markers = " ".join(f"[{book.cite(s, q)}]" for s, q in self.red_flags.evidence_for(turn.red_flags)[:MAX_EVIDENCE])
-            parts.append(escalation_block(escalation, markers))
         draft = turn.draft
-        if draft and draft.lead and escalation is None:
+        if draft and draft.lead:
             parts.append(f"{inline(draft.lead.text)} [{book.cite(draft.lead.source_id, draft.lead.text)}]")
             if draft.support:
                 parts.append("\n".join(f"- {inline(q.text)} [{book.cite(q.source_id, q.text)}]" for q in draft.support))
-        elif draft and draft.lead and escalation is not None:
-            # Only what the articles say about getting assessed or about the injury itself, never self-care.
-            parts.append(f"What the articles say: {inline(draft.lead.text)} [{book.cite(draft.lead.source_id, draft.lead.text)}]")
-        elif escalation is None:
+        else:
             parts.append(NOTHING_FOUND)
-        if turn.red_flags is not None and not turn.red_flags.escalate and turn.red_flags.informational:
+        if turn.red_flags is not None and turn.red_flags.informational:
             reasons = "; ".join(dict.fromkeys(h.reason for h in turn.red_flags.informational))
             markers = " ".join(f"[{book.cite(s, q)}]" for s, q in self.red_flags.evidence_for(turn.red_flags)[:MAX_EVIDENCE])
-            parts.append(f"**If this is happening to you:** {reasons} is a reason to stop running and get assessed by a doctor or physiotherapist. {markers}")
-        conflicts = [] if escalation else self._disagreements(turn)
+            parts.append(f"**If this is happening to you:** {reasons} is a reason to stop running and get assessed by a doctor or physiotherapist. {markers}".rstrip())
+        conflicts = self._disagreements(turn)
         for conflict in conflicts:
             parts.append(conflict_block(conflict, book))
         parts.append(REMINDER)
-        return Answer(text="\n\n".join(parts), citations=book.citations, escalation=escalation, conflicts=conflicts)
+        return Answer(text="\n\n".join(parts), citations=book.citations, conflicts=conflicts)
+
+    def _escalate(self, verdict: RedFlagVerdict) -> Answer:
+        """The notice, then only the vetted article sentences about getting assessed: no retrieved
+        sentence is said here, since any of them could read as permission to carry on."""
+        book = CitationBook(self.articles)
+        escalation = self.red_flags.escalation(verdict)
+        parts = [escalation_block(escalation)]
+        evidence = self.red_flags.evidence_for(verdict)[:MAX_EVIDENCE]
+        if evidence:
+            parts.append("What the articles say:\n" + "\n".join(f"- “{inline(q)}” [{book.cite(s, q)}]" for s, q in evidence))
+        parts.append(REMINDER)
+        return Answer(text="\n\n".join(parts), citations=book.citations, escalation=escalation)
 
     def _disagreements(self, turn: Turn) -> list[Conflict]:
         topics = self.conflicts.topics_in(turn.topics_text)
@@ -224,7 +223,7 @@ class Bot:
         """Answer one question; `history` is the conversation so far, oldest first."""
         turn = Turn(question=check_question(question, self.settings), history=check_history(history, self.settings))
         self._screen(turn)
-        if not turn.declined and not turn.injection:
+        if not (turn.declined or turn.injection or turn.red_flags.escalate):
             self._retrieve(turn)
             self._compose(turn)
             self._judge_scope(turn)

@@ -53,7 +53,6 @@ class Request:
     query: str  # the retrieval query (the question, folded with earlier turns when it leans on them)
     query_vector: np.ndarray
     passages: list[Passage]
-    avoid: re.Pattern | None = None  # sentences matching this are never said (e.g. self-care after a red flag)
 
 
 class Generator(Protocol):
@@ -166,7 +165,7 @@ class ExtractiveGenerator:
         for i, sim in zip(ids.tolist(), sims.tolist()):
             s = bank.sentences[i]
             introduces_list = s.text.endswith(":") and bool(bank.following_list(i))
-            if not (introduces_list or self._worth_saying(s.text)) or self._bare_list_item(i) or (request.avoid and request.avoid.search(s.text)):
+            if not (introduces_list or self._worth_saying(s.text)) or self._bare_list_item(i):
                 continue
             overlap = sum(bank.idf[t] for t in asked & bank.terms[i]) / q_weight if q_weight else 0.0
             penalty = 0.1 if s.text.endswith("!") else 0.0  # cheerleading, rarely the answer

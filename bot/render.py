@@ -52,12 +52,12 @@ def inline(text: str) -> str:
     return lines[0] + (" " + "; ".join(lines[1:]) if len(lines) > 1 else "")
 
 
-def escalation_block(escalation: Escalation, evidence_markers: str) -> str:
+def escalation_block(escalation: Escalation) -> str:
     heading = "**⚠️ Please get this assessed before you run again.**"
     if escalation.urgent:
         heading = "**⚠️ Please get this assessed urgently.**"
     reasons = "; ".join(escalation.reasons)
-    return f"{heading}\n\nYou mentioned: {reasons}. {escalation.advice} {evidence_markers}".rstrip()
+    return f"{heading}\n\nYou mentioned: {reasons}. {escalation.advice}"
 
 
 def conflict_block(conflict: Conflict, book: CitationBook) -> str:

@@ -128,3 +128,16 @@ def test_overlong_history_and_control_characters_are_handled(real_bot):
 def test_the_chain_is_a_langchain_runnable(real_bot):
     answer = real_bot.as_runnable().invoke({"question": "Which exercises strengthen the hamstrings?"})
     assert answer.citations
+
+
+def test_an_escalation_quotes_only_the_reviewed_evidence_never_self_care(real_bot, articles):
+    history = [{"role": "user", "content": "I felt a pop in my hammy yesterday and it's black and blue"},
+               {"role": "assistant", "content": "…"}]
+    answer = real_bot.ask("What stretches and foam rolling can I do to loosen it?", history)
+    assert answer.escalation and "pop" in answer.escalation.reasons[0]
+    evidence = {q for _, q in real_bot.red_flags.evidence}
+    assert answer.citations and all(c.quote in evidence for c in answer.citations)
+    assert_well_cited(answer, articles)
+    assert answer.conflicts == []
+    body = answer.text.split(answer.escalation.advice, 1)[1]
+    assert "foam" not in body.lower() and "hold" not in body.lower()
