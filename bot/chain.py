@@ -102,15 +102,12 @@ class Bot:
         retriever = build_retriever(store, chunks, settings.k_dense, settings.k_lexical, settings.k_passages, settings.rrf_k)
         bank = SentenceBank({a.id: a.body for a in articles}, sentences, vectors)
         generator = ExtractiveGenerator(bank, max_support=settings.max_supporting, min_relevance=settings.min_relevance)
+        red_flags = RedFlagRules.load()
+        conflicts = ConflictRegistry.load(settings.corpus_dir / "conflicts.yaml")
+        for registry in (red_flags, conflicts):  # a quote that drifted from its article must never be shown
+            registry.verify(articles)
         bot = cls(
-            settings,
-            articles,
-            retriever,
-            embeddings,
-            generator,
-            RedFlagRules.load(),
-            ConflictRegistry.load(settings.corpus_dir / "conflicts.yaml"),
-            corpus_version=live.manifest.corpus_hash,
+            settings, articles, retriever, embeddings, generator, red_flags, conflicts, corpus_version=live.manifest.corpus_hash
         )
         bot.ask("What are the hamstrings?")  # warm-up: first real answer is as fast as the rest
         return bot

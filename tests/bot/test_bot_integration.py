@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from bot.chain import Bot
-from bot.errors import BadQuestion, IndexCorrupt, IndexMissing, IndexStale
+from bot.errors import BadQuestion, CorpusError, IndexCorrupt, IndexMissing, IndexStale
 from bot.settings import Settings
 from ingest import run_ingest
 from ingest.corpus import load_articles
@@ -141,3 +141,10 @@ def test_an_escalation_quotes_only_the_reviewed_evidence_never_self_care(real_bo
     assert answer.conflicts == []
     body = answer.text.split(answer.escalation.advice, 1)[1]
     assert "foam" not in body.lower() and "hold" not in body.lower()
+
+
+def test_a_registry_quote_that_drifted_stops_the_bot_loading(real_settings, corpus_copy):
+    conflicts = corpus_copy / "conflicts.yaml"
+    conflicts.write_text(conflicts.read_text(encoding="utf-8").replace("static stretching makes them worse", "static stretching is great"), encoding="utf-8")
+    with pytest.raises(CorpusError, match="fitzgerald-tight-hamstrings"):
+        Bot.load(real_settings.model_copy(update={"corpus_dir": corpus_copy}))
