@@ -83,8 +83,8 @@ class Bot:
         """Open the live index (IndexMissing / IndexStale / IndexCorrupt say what to run) and warm up."""
         from bot.embeddings import load_embeddings, model_label
         from ingest.corpus import load_articles
-        from ingest.index import corpus_fingerprint, open_live_collections
-        from ingest.pipeline import chunk_from_record, chunker_signature
+        from ingest.index import corpus_fingerprint, open_live_collections, read_chunks
+        from ingest.pipeline import chunker_signature
 
         settings = settings or Settings()
         articles = load_articles(settings.articles_dir, settings.max_article_bytes)
@@ -93,11 +93,8 @@ class Bot:
             settings, corpus_hash, model_label(settings) if embeddings is None else manifest_model(settings), chunker_signature(settings)
         )
         embeddings = QueryCache(embeddings or load_embeddings(settings))
-        got = live.chunks.get(include=["documents", "metadatas"])
-        chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
-        got = live.sentences.get(include=["documents", "metadatas", "embeddings"])
-        sentences = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
-        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        chunks = read_chunks(live.chunks)
+        sentences, vectors = read_chunks(live.sentences, with_vectors=True)
         store = Chroma(client=live.client, collection_name=live.manifest.chunks_collection, embedding_function=embeddings, create_collection_if_not_exists=False)
         retriever = build_retriever(store, chunks, settings.k_dense, settings.k_lexical, settings.k_passages, settings.rrf_k)
         bank = SentenceBank({a.id: a.body for a in articles}, sentences, vectors)

@@ -144,36 +144,13 @@ def _with(doc: Document, **extra) -> Document:
 
 
 def chunk_document(chunk: Chunk) -> Document:
-    return Document(
-        id=chunk.id,
-        page_content=chunk.text,
-        metadata={
-            "kind": chunk.kind,
-            "source_id": chunk.source_id,
-            "title": chunk.title,
-            "section": chunk.section or "",
-            "start": chunk.start,
-            "end": chunk.end,
-            "order": chunk.order,
-        },
-    )
+    return Document(id=chunk.id, page_content=chunk.text, metadata=chunk.metadata())
 
 
 def to_passage(doc: Document) -> Passage:
     m = doc.metadata
-    chunk = Chunk(
-        id=doc.id,
-        kind=m["kind"],
-        source_id=m["source_id"],
-        title=m["title"],
-        section=m["section"] or None,
-        text=doc.page_content,
-        start=int(m["start"]),
-        end=int(m["end"]),
-        order=int(m["order"]),
-    )
     return Passage(
-        chunk=chunk,
+        chunk=Chunk.from_record(doc.id, doc.page_content, m),
         fused_score=m.get("fused_score", 0.0),
         rank=m.get("rank", 0),
         dense_score=m.get("dense_score"),

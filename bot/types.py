@@ -40,6 +40,32 @@ class Chunk:
     end: int
     order: int  # position of this chunk (or sentence) within its article
 
+    def metadata(self) -> dict:
+        """The flat record stored beside the text in Chroma (it holds no None)."""
+        return {
+            "kind": self.kind,
+            "source_id": self.source_id,
+            "title": self.title,
+            "section": self.section or "",
+            "start": self.start,
+            "end": self.end,
+            "order": self.order,
+        }
+
+    @classmethod
+    def from_record(cls, chunk_id: str, text: str, meta: dict) -> "Chunk":
+        return cls(
+            id=chunk_id,
+            kind=meta["kind"],
+            source_id=meta["source_id"],
+            title=meta["title"],
+            section=meta["section"] or None,
+            text=text,
+            start=int(meta["start"]),
+            end=int(meta["end"]),
+            order=int(meta["order"]),
+        )
+
 
 @dataclass(frozen=True)
 class Passage:

@@ -14,11 +14,12 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from bot.errors import IndexCorrupt, IndexMissing, IndexStale
 from bot.settings import Settings
-from bot.types import Article
+from bot.types import Article, Chunk
 
 MANIFEST_FORMAT = 1
 COLLECTION_PREFIX = "hamstring"
@@ -73,6 +74,13 @@ def open_client(settings: Settings) -> chromadb.ClientAPI:
         )
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def read_chunks(collection: chromadb.Collection, with_vectors: bool = False):
+    """Every record of a collection as Chunks (and their vectors, as float32 rows, when asked)."""
+    got = collection.get(include=["documents", "metadatas", *(["embeddings"] if with_vectors else [])])
+    chunks = [Chunk.from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+    return (chunks, np.asarray(got["embeddings"], dtype=np.float32)) if with_vectors else chunks
 
 
 def collection_names(generation: str) -> tuple[str, str]:

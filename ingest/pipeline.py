@@ -64,32 +64,6 @@ def pieces(articles: list[Article], settings: Settings) -> tuple[list[Chunk], li
     return chunks, sentences
 
 
-def metadata(chunk: Chunk) -> dict:
-    return {
-        "kind": chunk.kind,
-        "source_id": chunk.source_id,
-        "title": chunk.title,
-        "section": chunk.section or "",
-        "start": chunk.start,
-        "end": chunk.end,
-        "order": chunk.order,
-    }
-
-
-def chunk_from_record(chunk_id: str, text: str, meta: dict) -> Chunk:
-    return Chunk(
-        id=chunk_id,
-        kind=meta["kind"],
-        source_id=meta["source_id"],
-        title=meta["title"],
-        section=meta["section"] or None,
-        text=text,
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        order=int(meta["order"]),
-    )
-
-
 def index_status(settings: Settings, model: str | None = None) -> IndexStatus:
     """Is there a live index matching the corpus, model and chunker? Never raises for a bad index."""
     from bot.embeddings import model_label
@@ -196,7 +170,7 @@ def run_ingest(
             collection.add(
                 ids=[c.id for c in part],
                 documents=[c.text for c in part],
-                metadatas=[metadata(c) for c in part],
+                metadatas=[c.metadata() for c in part],
                 embeddings=[vectors[c.id] for c in part],
             )
     write_manifest(

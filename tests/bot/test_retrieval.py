@@ -5,7 +5,8 @@ from langchain_chroma import Chroma
 from bot.retrieval import QueryCache, build_retriever, content_terms, fold_history, fuse_ranks, leans_on_history, to_passage
 from ingest.corpus import load_articles
 from ingest.index import open_client, read_manifest
-from ingest.pipeline import chunk_from_record, run_ingest
+from ingest.index import read_chunks
+from ingest.pipeline import run_ingest
 from tests.fakes import WordEmbeddings
 
 
@@ -66,8 +67,7 @@ def test_hybrid_retriever_fuses_dense_and_lexical_hits(tiny_settings):
     run_ingest(tiny_settings, WordEmbeddings(), model="fake", progress=False)
     manifest = read_manifest(tiny_settings)
     client = open_client(tiny_settings)
-    got = client.get_collection(manifest.chunks_collection).get(include=["documents", "metadatas"])
-    chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+    chunks = read_chunks(client.get_collection(manifest.chunks_collection))
     store = Chroma(client=client, collection_name=manifest.chunks_collection, embedding_function=WordEmbeddings())
     retriever = build_retriever(store, chunks, k_dense=3, k_lexical=3, k=2, rrf_k=60)
     passages = [to_passage(d) for d in retriever.invoke("deadlifts for strong hamstrings")]
