@@ -200,6 +200,7 @@ class ExtractiveGenerator:
 
     def _quote(self, i: int, score: float) -> Quote:
         bank, s = self.bank, self.bank.sentences[i]
+        body = bank.articles[s.source_id]
         first, last = i, i
         for _ in range(2):  # "That is why…" after "It helps…": follow the chain back to its subject
             prev = bank.previous(first)
@@ -208,24 +209,32 @@ class ExtractiveGenerator:
             first = prev
         if s.text.rstrip().endswith(":"):
             last = (bank.following_list(i) or [i])[-1]
+        elif self._opens_list_item(i):
+            # A numbered tip is a unit: "Use form cues…" is explained by the rest of its item.
+            line_end = body.find("\n", s.end)
+            item_end = len(body) if line_end < 0 else line_end
+            while last - i < 3 and (nxt := bank.next(last)) is not None and bank.sentences[nxt].end <= item_end:
+                last = nxt
         else:
             # "There are four phases…" is answered by the "First, … Finally, …" that follows it.
             while last - i < 4 and (nxt := bank.next(last)) is not None and _CONTINUES.match(bank.sentences[nxt].text):
                 last = nxt
         start, end = bank.sentences[first].start, bank.sentences[last].end
-        body = bank.articles[s.source_id]
         return Quote(s.source_id, s.title, s.section, body[start:end], start, end, score)
 
     def _overlaps(self, i: int, j: int) -> bool:
         a, b = self.bank.sentences[i], self.bank.sentences[j]
         return a.source_id == b.source_id and abs(a.order - b.order) <= 1 and bool(_LEANS_BACK.match(a.text) or _LEANS_BACK.match(b.text))
 
-    def _bare_list_item(self, i: int) -> bool:
-        """A short list item ("Weighted lunges") means little alone; it is quoted with its lead-in instead."""
+    def _opens_list_item(self, i: int) -> bool:
         s = self.bank.sentences[i]
         body = self.bank.articles[s.source_id]
         line_start = body.rfind("\n", 0, s.start) + 1
-        return bool(re.match(r"(?:- |\d+\. )", body[line_start : s.start])) and len(s.text.split()) < 8
+        return bool(re.fullmatch(r"(?:- |\d+\. )", body[line_start : s.start]))
+
+    def _bare_list_item(self, i: int) -> bool:
+        """A short list item ("Weighted lunges") means little alone; it is quoted with its lead-in instead."""
+        return self._opens_list_item(i) and len(self.bank.sentences[i].text.split()) < 8
 
     @staticmethod
     def _worth_saying(text: str) -> bool:

@@ -95,3 +95,22 @@ def test_a_sentence_under_the_similarity_bar_never_leads_even_with_word_overlap(
     generator = ExtractiveGenerator(bank, min_relevance=0.3)
     draft = generator.compose(Request("bruised", "bruised", np.array([1.0, 0.0, 0.0], dtype=np.float32), [passage]))
     assert draft.lead.text == "A different sentence about recovery and rest days."
+
+
+def test_a_numbered_tip_is_quoted_whole_and_an_announced_sequence_with_its_steps():
+    body = (
+        "# T\n\n## Tips\n\n1. Use form cues to avoid overstriding when running. Think about cues that raise your cadence.\n"
+        "2. Rest well between hard sessions, always.\n\n## Phases\n\nThere are four phases to treating a hamstring injury. "
+        "First, reduce the pain. Next, restore range of motion.\n"
+    )
+    art = Article(id="t", title="T", body=body, seed="t.txt")
+    sentences = split_sentences(art)
+    bank = SentenceBank({"t": body}, sentences, np.asarray(EMBED.embed_documents([s.text for s in sentences]), dtype=np.float32))
+    passages = [Passage(chunk=c, fused_score=1.0, rank=n + 1) for n, c in enumerate(chunk_article(art, sentences, 2000, 0))]
+    generator = ExtractiveGenerator(bank, min_relevance=0.1)
+
+    def lead(question):
+        return generator.compose(Request(question, question, np.asarray(EMBED.embed_query(question), dtype=np.float32), passages)).lead.text
+
+    assert lead("form cues overstriding running") == "Use form cues to avoid overstriding when running. Think about cues that raise your cadence."
+    assert lead("phases of treating a hamstring injury") == "There are four phases to treating a hamstring injury. First, reduce the pain. Next, restore range of motion."
