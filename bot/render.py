@@ -47,9 +47,20 @@ def section_of(article: Article, quote: str) -> str | None:
 
 
 def inline(text: str) -> str:
-    """A quote on one Markdown line (list quotes keep their items, separated by semicolons)."""
-    lines = [re.sub(r"^(?:- |\d+\. )", "", line.strip()) for line in text.splitlines() if line.strip()]
-    return lines[0] + (" " + "; ".join(lines[1:]) if len(lines) > 1 else "")
+    r"""A quote on one Markdown line: paragraphs run on, list items are separated by semicolons.
+
+    >>> inline("Ideal moves include:\n\n- Deadlift\n- Bridges"), inline("First, rest.\n\nNext, walk.")
+    ('Ideal moves include: Deadlift; Bridges', 'First, rest. Next, walk.')
+    """
+    out = ""
+    for line in (line.strip() for line in text.splitlines()):
+        if not line:
+            continue
+        item = re.match(r"(?:- |\d+\. )", line)
+        text_ = line[item.end():] if item else line
+        joiner = "" if not out else ("; " if item and not out.endswith(":") else " ")
+        out += joiner + text_
+    return out
 
 
 def escalation_block(escalation: Escalation) -> str:

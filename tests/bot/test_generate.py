@@ -84,17 +84,32 @@ def test_citation_numbers_are_reused_for_the_same_quote():
 
 
 
-def test_a_sentence_under_the_similarity_bar_never_leads_even_with_word_overlap():
-    body = "# T\n\n## S\n\nThe bruised hamstring story goes on for a while here.\n\nA different sentence about recovery and rest days.\n"
+def two_sentence_bank(first: str, second: str, vectors):
+    body = f"# T\n\n## S\n\n{first}\n\n{second}\n"
     art = Article(id="t", title="T", body=body, seed="t.txt")
     sentences = split_sentences(art)
-    # Sentence 0 shares the rare word "bruised" but is only 0.25 similar; sentence 1 is 0.31 similar.
-    vectors = np.array([[0.25, 0.968, 0.0], [0.31, 0.0, 0.951]], dtype=np.float32)
-    bank = SentenceBank({"t": body}, sentences, vectors)
-    passage = Passage(chunk=chunk_article(art, sentences, 2000, 0)[0], fused_score=1.0, rank=1)
-    generator = ExtractiveGenerator(bank, min_relevance=0.3)
-    draft = generator.compose(Request("bruised", "bruised", np.array([1.0, 0.0, 0.0], dtype=np.float32), [passage]))
-    assert draft.lead.text == "A different sentence about recovery and rest days."
+    bank = SentenceBank({"t": body}, sentences, np.array(vectors, dtype=np.float32))
+    return bank, [Passage(chunk=chunk_article(art, sentences, 2000, 0)[0], fused_score=1.0, rank=1)]
+
+
+def test_rare_word_overlap_carries_a_sentence_the_model_underrates():
+    # "R.I.C.E" means little to the embedding model (similarity 0.25) but the rare word says it all.
+    bank, passages = two_sentence_bank(
+        "In the early stage, the R.I.C.E approach can help with the pain.", "A different sentence about recovery and rest days.",
+        [[0.25, 0.968, 0.0], [0.31, 0.0, 0.951]],
+    )
+    draft = ExtractiveGenerator(bank, min_relevance=0.3).compose(Request("RICE", "RICE", np.array([1.0, 0.0, 0.0], dtype=np.float32), passages))
+    assert draft.lead.text.startswith("In the early stage, the R.I.C.E approach")
+
+
+def test_when_every_candidate_falls_under_the_bar_there_is_no_lead_and_no_error():
+    # The only sentence over the similarity bar is cheerleading, whose penalty takes it under.
+    bank, passages = two_sentence_bank(
+        "You can absolutely beat this injury with patience!", "A different sentence about recovery and rest days.",
+        [[0.32, 0.947, 0.0], [0.05, 0.0, 0.999]],
+    )
+    draft = ExtractiveGenerator(bank, min_relevance=0.3).compose(Request("zzz", "zzz", np.array([1.0, 0.0, 0.0], dtype=np.float32), passages))
+    assert draft.lead is None
 
 
 def test_a_numbered_tip_is_quoted_whole_and_an_announced_sequence_with_its_steps():
