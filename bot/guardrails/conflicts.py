@@ -13,11 +13,12 @@ verbatim; the detector flags sentences of different articles that give opposite 
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-import yaml
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from bot.errors import CorpusError, RulesError
+from bot.errors import CorpusError
+from bot.guardrails.rulefile import Expression, RuleModel, Text, field_errors, load_rule_file, problem, repeated_ids
 from bot.types import Article, Conflict, ConflictPosition, Passage
 
 REGISTRY_VERSION = 1
@@ -62,13 +63,8 @@ class ConflictRegistry:
     @classmethod
     def load(cls, path: Path) -> "ConflictRegistry":
         """Read the registry; RulesError naming the file, topic and field for anything malformed."""
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise RulesError(f"{path}: cannot read the disagreement registry ({exc.strerror}); restore the file.") from exc
-        except yaml.YAMLError as exc:
-            raise RulesError(f"{path}: not valid YAML ({exc}); fix the syntax.") from exc
-        return cls(_parse_topics(data, path), path)
+        file = load_rule_file(path, ConflictsFile)
+        return cls([entry.conflict_topic() for entry in file.topics], path)
 
     def verify(self, articles: list[Article]) -> None:
         """CorpusError listing every quote that is no longer verbatim in its source article."""
@@ -102,76 +98,72 @@ class ConflictRegistry:
         return any(topic.is_about(first) and topic.is_about(second) for topic in self.topics)
 
 
-def _parse_topics(data: object, path: Path) -> list[ConflictTopic]:
-    def fail(where: str, problem: str) -> RulesError:
-        return RulesError(f"{path}: {where}: {problem}")
+# ---- reading corpus/conflicts.yaml ----------------------------------------------------------------
+# Keys the reader does not know are ignored, as they always were.
 
-    if not isinstance(data, dict):
-        raise fail("(top level)", "expected a mapping with version and topics.")
-    if data.get("version") != REGISTRY_VERSION:
-        raise fail("version", f"expected {REGISTRY_VERSION}, found {data.get('version')!r}.")
-    entries = data.get("topics")
-    if not isinstance(entries, list) or not entries:
-        raise fail("topics", "expected a non-empty list of topics.")
 
-    topics, seen = [], set()
-    for n, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            raise fail(f"topics[{n}]", "expected a mapping with id, topic, summary, recognise and positions.")
-        topic_id = _text(entry, "id", lambda problem: fail(f"topics[{n}].id", problem))
-        if topic_id in seen:
-            raise fail(f"topic {topic_id}", "duplicate id.")
-        seen.add(topic_id)
+def _recogniser(expression: str) -> str:
+    return r"(?<!\w)(?:" + expression + r")(?!\w)"
 
-        def at(name: str):
-            return lambda problem: fail(f"topic {topic_id}: {name}", problem)
 
-        rules = entry.get("recognise")
-        if not isinstance(rules, list) or not rules:
-            raise at("recognise")("expected a list of rules, each a list of regular expressions.")
-        recognise = []
-        for r, rule in enumerate(rules):
-            if not isinstance(rule, list) or not rule or not all(isinstance(p, str) and p.strip() for p in rule):
-                raise at(f"recognise[{r}]")(f"expected a non-empty list of regular expressions, found {rule!r}.")
-            try:
-                recognise.append(tuple(re.compile(r"(?<!\w)(?:" + p + r")(?!\w)") for p in rule))
-            except re.error as exc:
-                raise at(f"recognise[{r}]")(f"not a valid regular expression ({exc}).") from exc
+def _compiles(expression: str) -> str:
+    try:
+        re.compile(_recogniser(expression))
+    except re.error as exc:
+        raise problem(f"not a valid regular expression ({exc}).") from exc
+    return expression
 
-        raw_positions = entry.get("positions")
-        if not isinstance(raw_positions, list):
-            raise at("positions")("expected a list of {source_id, stance, quote}.")
-        positions = []
-        for p, raw in enumerate(raw_positions):
-            if not isinstance(raw, dict):
-                raise at(f"positions[{p}]")("expected a mapping with source_id, stance and quote.")
-            positions.append(
-                ConflictPosition(
-                    source_id=_text(raw, "source_id", at(f"positions[{p}].source_id")),
-                    stance=_text(raw, "stance", at(f"positions[{p}].stance")),
-                    quote=_text(raw, "quote", at(f"positions[{p}].quote")),
-                )
-            )
+
+# A recognise rule: expressions that must all be found in the question.
+_Rule = Annotated[list[Annotated[Expression, AfterValidator(_compiles)]], Field(min_length=1)]
+
+
+class PositionEntry(RuleModel):
+    """One article's side of a disagreement, with its sentence quoted word for word."""
+
+    source_id: Text
+    stance: Text
+    quote: Text
+
+
+class TopicEntry(RuleModel):
+    """One disagreement as written: what it is about, how to recognise it, and each article's side."""
+
+    id: Text
+    topic: Text
+    summary: Text
+    recognise: Annotated[list[_Rule], Field(min_length=1)]
+    positions: list[PositionEntry]
+
+    @field_validator("positions")
+    @classmethod
+    def _two_articles(cls, positions: list[PositionEntry]) -> list[PositionEntry]:
         if len({position.source_id for position in positions}) < 2:
-            raise at("positions")("a disagreement needs positions from at least two different articles.")
+            raise problem("a disagreement needs positions from at least two different articles; add one.")
+        return positions
 
-        topics.append(
-            ConflictTopic(
-                id=topic_id,
-                topic=_text(entry, "topic", at("topic")),
-                summary=_text(entry, "summary", at("summary")),
-                positions=tuple(positions),
-                recognise=tuple(recognise),
-            )
+    def conflict_topic(self) -> ConflictTopic:
+        return ConflictTopic(
+            id=self.id,
+            topic=self.topic,
+            summary=self.summary,
+            positions=tuple(ConflictPosition(**position.model_dump()) for position in self.positions),
+            recognise=tuple(tuple(re.compile(_recogniser(p)) for p in rule) for rule in self.recognise),
         )
-    return topics
 
 
-def _text(mapping: dict, key: str, fail) -> str:
-    value = mapping.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise fail(f"expected non-empty text, found {value!r}.")
-    return value.strip()
+class ConflictsFile(RuleModel):
+    """corpus/conflicts.yaml: the reviewed disagreements between the articles."""
+
+    version: Literal[REGISTRY_VERSION]
+    topics: Annotated[list[TopicEntry], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "ConflictsFile":
+        problems = repeated_ids("topics", self.topics)
+        if problems:
+            raise field_errors(type(self).__name__, problems)
+        return self
 
 
 # ---- disagreements the registry does not know -----------------------------------------------------

@@ -14,10 +14,12 @@ False
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
-import yaml
+from pydantic import Field, PrivateAttr, StrictBool, StrictStr, field_validator, model_validator
 
-from bot.errors import CorpusError, RulesError
+from bot.errors import CorpusError
+from bot.guardrails.rulefile import Expression, RuleModel, Text, field_errors, load_rule_file, problem, repeated_ids
 from bot.types import Article, Escalation
 
 RULES_PATH = Path(__file__).with_name("red_flags.yaml")
@@ -177,13 +179,9 @@ class RedFlagRules:
     def load(cls, path: Path | None = None) -> "RedFlagRules":
         """Read and compile the rules file; RulesError naming the file and field for anything malformed."""
         path = path or RULES_PATH
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise RulesError(f"{path}: cannot read the red-flag rules ({exc.strerror}); restore the file.") from exc
-        except yaml.YAMLError as exc:
-            raise RulesError(f"{path}: not valid YAML ({exc}); fix the syntax.") from exc
-        return _parse_rules(data, path)
+        file = load_rule_file(path, RedFlagsFile)
+        evidence = {item.id: (item.source_id, item.quote) for item in file.evidence}
+        return cls(file.flags, file.advice, file.urgent_advice, evidence, path)
 
     def check(self, user_messages: list[str]) -> RedFlagVerdict:
         """Red flags in all of the runner's messages, oldest first: an earlier red flag still counts."""
@@ -225,9 +223,9 @@ class RedFlagRules:
     def vocabulary(self) -> set[str]:
         """Words of the rules' phrases and patterns ("numbness", "lump"): symptoms the articles may not name
         but that a reviewed rule knows belong to this subject."""
-        data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
-        phrases = [p for rule in data.get("rules", []) for key in ("phrases", "patterns") for p in rule.get(key) or []]
-        return {w for phrase in phrases for w in re.findall(r"[a-z]+", str(phrase).lower())}
+        file = load_rule_file(self.path, RedFlagsFile)
+        phrases = [phrase for rule in file.rules for phrase in rule.phrases + rule.patterns]
+        return {w for phrase in phrases for w in re.findall(r"[a-z]+", phrase.lower())}
 
     def verify(self, articles: list[Article]) -> None:
         """CorpusError naming every evidence quote that is no longer verbatim in its article."""
@@ -243,82 +241,104 @@ class RedFlagRules:
 
 
 # ---- reading red_flags.yaml -----------------------------------------------------------------------
+# Keys the reader does not know are ignored, as they always were.
 
 
-def _parse_rules(data: object, path: Path) -> RedFlagRules:
-    def fail(field: str, problem: str) -> RulesError:
-        return RulesError(f"{path}: {field}: {problem}")
+class EvidenceEntry(RuleModel):
+    """An article sentence saying such symptoms need assessment, quoted word for word."""
 
-    if not isinstance(data, dict):
-        raise fail("(top level)", "expected a mapping with version, advice, urgent_advice, words, rules, evidence.")
-    if data.get("version") != RULES_VERSION:
-        raise fail("version", f"expected {RULES_VERSION}, found {data.get('version')!r}.")
-    advice = _text(data, "advice", fail)
-    urgent_advice = _text(data, "urgent_advice", fail)
-
-    evidence: dict[str, tuple[str, str]] = {}
-    for n, item in enumerate(_list(data, "evidence", fail)):
-        where = f"evidence[{n}]"
-        if not isinstance(item, dict):
-            raise fail(where, "expected a mapping with id, source_id and quote.")
-        evidence_id = _text(item, "id", fail, where)
-        if evidence_id in evidence:
-            raise fail(f"{where}.id", f"duplicate id {evidence_id!r}.")
-        evidence[evidence_id] = (_text(item, "source_id", fail, where), _text(item, "quote", fail, where))
-
-    words = data.get("words") or {}
-    if not isinstance(words, dict) or not all(
-        isinstance(v, list) and v and all(isinstance(w, str) for w in v) for v in words.values()
-    ):
-        raise fail("words", "expected a mapping of names to non-empty lists of pattern fragments.")
-    alternatives = {
-        name: "(?:" + "|".join(_APOSTROPHES.sub("", fragment) for fragment in fragments) + ")"
-        for name, fragments in words.items()
-    }
-
-    flags, seen = [], set()
-    for n, rule in enumerate(_list(data, "rules", fail)):
-        where = f"rules[{n}]"
-        if not isinstance(rule, dict):
-            raise fail(where, "expected a mapping with id, reason, urgent and phrases or patterns.")
-        flag_id = _text(rule, "id", fail, where)
-        where = f"rules[{n}] ({flag_id})"
-        if flag_id in seen:
-            raise fail(f"{where}.id", "duplicate id.")
-        seen.add(flag_id)
-        urgent = rule.get("urgent")
-        if not isinstance(urgent, bool):
-            raise fail(f"{where}.urgent", f"expected true or false, found {urgent!r}.")
-        informational_only = rule.get("informational_only", False)
-        if not isinstance(informational_only, bool):
-            raise fail(f"{where}.informational_only", f"expected true or false, found {informational_only!r}.")
-        evidence_ids = _list(rule, "evidence", fail, where, required=False)
-        unknown = [e for e in evidence_ids if e not in evidence]
-        if unknown:
-            raise fail(f"{where}.evidence", f"unknown evidence ids {unknown}; define them under evidence:.")
-        phrases = _list(rule, "phrases", fail, where, required=False)
-        patterns = _list(rule, "patterns", fail, where, required=False)
-        if not phrases and not patterns:
-            raise fail(where, "needs phrases or patterns.")
-        if not all(isinstance(p, str) and p.strip() for p in phrases + patterns):
-            raise fail(where, "phrases and patterns must be non-empty strings.")
-        parts = [re.escape(_normalise(phrase)) for phrase in phrases]
-        for pattern in patterns:
-            parts.append(_expand(pattern, alternatives, lambda problem: fail(f"{where}.patterns", problem)))
-        try:
-            compiled = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
-        except re.error as exc:
-            raise fail(f"{where}.patterns", f"not a valid regular expression ({exc}).") from exc
-        flags.append(
-            RedFlag(flag_id, _text(rule, "reason", fail, where), urgent, informational_only, tuple(evidence_ids), compiled)
-        )
-    return RedFlagRules(flags, advice, urgent_advice, evidence, path)
+    id: Text
+    source_id: Text
+    quote: Text
 
 
-def _expand(pattern: str, alternatives: dict[str, str], fail) -> str:
+class RuleEntry(RuleModel):
+    """One rule as written: a symptom, whether it is urgent, and the phrases or patterns that recognise it."""
+
+    id: Text
+    reason: Text
+    urgent: StrictBool  # `urgent: maybe` or `urgent: 1` is a slip to report, not a yes
+    informational_only: StrictBool = False
+    evidence: list[StrictStr] = []
+    phrases: list[Expression] = []
+    patterns: list[Expression] = []
+
+    @field_validator("evidence", "phrases", "patterns", mode="before")
+    @classmethod
+    def _empty_when_left_blank(cls, value: object) -> object:
+        return [] if value is None else value
+
+    @model_validator(mode="after")
+    def _recognises_something(self) -> "RuleEntry":
+        if not self.phrases and not self.patterns:
+            raise problem("needs phrases or patterns; add at least one.")
+        return self
+
+
+class RedFlagsFile(RuleModel):
+    """red_flags.yaml: the advice, the words patterns share, the rules and the evidence behind them."""
+
+    version: Literal[RULES_VERSION]
+    advice: Text
+    urgent_advice: Text
+    words: dict[str, Annotated[list[StrictStr], Field(min_length=1)]] = {}
+    rules: Annotated[list[RuleEntry], Field(min_length=1)]
+    evidence: Annotated[list[EvidenceEntry], Field(min_length=1)]
+    _flags: list[RedFlag] = PrivateAttr(default_factory=list)
+
+    @field_validator("words", mode="before")
+    @classmethod
+    def _none_when_left_blank(cls, value: object) -> object:
+        return {} if value is None else value
+
+    @model_validator(mode="after")
+    def _compile(self) -> "RedFlagsFile":
+        """Ids unique, evidence defined, {word} placeholders known; each rule compiled into one expression."""
+        problems = repeated_ids("evidence", self.evidence) + repeated_ids("rules", self.rules)
+        evidence_ids = {item.id for item in self.evidence}
+        flags: list[RedFlag] = []
+        alternatives = {
+            name: "(?:" + "|".join(_APOSTROPHES.sub("", fragment) for fragment in fragments) + ")"
+            for name, fragments in self.words.items()
+        }
+        for n, rule in enumerate(self.rules):
+            unknown = [e for e in rule.evidence if e not in evidence_ids]
+            if unknown:
+                problems.append(
+                    (("rules", n, "evidence"), f"unknown evidence ids {unknown}; define them under evidence:.")
+                )
+            parts = [re.escape(_normalise(phrase)) for phrase in rule.phrases]
+            for k, pattern in enumerate(rule.patterns):
+                try:
+                    parts.append(_expand(pattern, alternatives))
+                except ValueError as exc:
+                    problems.append((("rules", n, "patterns", k), str(exc)))
+            if len(parts) < len(rule.phrases) + len(rule.patterns):
+                continue  # its broken pattern is reported; the rest cannot be compiled without it
+            try:
+                compiled = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
+            except re.error as exc:
+                problems.append((("rules", n, "patterns"), f"not a valid regular expression together ({exc})."))
+                continue
+            flags.append(
+                RedFlag(rule.id, rule.reason, rule.urgent, rule.informational_only, tuple(rule.evidence), compiled)
+            )
+        if problems:
+            raise field_errors(type(self).__name__, problems)
+        self._flags = flags
+        return self
+
+    @property
+    def flags(self) -> list[RedFlag]:
+        return self._flags
+
+
+def _expand(pattern: str, alternatives: dict[str, str]) -> str:
+    """The pattern with each {word} replaced by its alternatives; ValueError saying what is wrong with it."""
+
     def substitute(match: re.Match) -> str:
         if match.group(1) not in alternatives:
-            raise fail(f"{{{match.group(1)}}} is not defined under words:.")
+            raise ValueError(f"{{{match.group(1)}}} is not defined under words:; add it there or fix the name.")
         return alternatives[match.group(1)]
 
     # a quantifier such as {2} is left alone; {0,3} has a comma, so it never looks like a placeholder
@@ -326,21 +346,5 @@ def _expand(pattern: str, alternatives: dict[str, str], fail) -> str:
     try:
         re.compile(expanded)
     except re.error as exc:
-        raise fail(f"{pattern!r} is not a valid regular expression ({exc}).") from exc
+        raise ValueError(f"{pattern!r} is not a valid regular expression ({exc}).") from exc
     return expanded
-
-
-def _text(mapping: dict, key: str, fail, where: str = "") -> str:
-    value = mapping.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise fail(f"{where}.{key}" if where else key, f"expected non-empty text, found {value!r}.")
-    return value.strip()
-
-
-def _list(mapping: dict, key: str, fail, where: str = "", required: bool = True) -> list:
-    value = mapping.get(key)
-    if value is None and not required:
-        return []
-    if not isinstance(value, list) or (required and not value):
-        raise fail(f"{where}.{key}" if where else key, f"expected a list, found {value!r}.")
-    return value

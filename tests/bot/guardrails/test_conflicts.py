@@ -202,12 +202,12 @@ def _broken_registry(tmp_path: Path, find: str, replace: str) -> Path:
 @pytest.mark.parametrize(
     "find, replace, named",
     [
-        ("    topic: Static stretching of the hamstrings\n", "", "topic static-stretching: topic"),
-        ("      - ['self ?massag\\w*']", "      - ['self ?massag(\\w*']", "topic self-massage: recognise[0]"),
-        ("      - ['self ?massag\\w*']", "      - 'self ?massag\\w*'", "topic self-massage: recognise[0]"),
-        ("        stance: overuse\n", "", "topic injury-cause: positions[3].stance"),
+        ("    topic: Static stretching of the hamstrings\n", "", "topics[0] (static-stretching).topic"),
+        ("      - ['self ?massag\\w*']", "      - ['self ?massag(\\w*']", "topics[3] (self-massage).recognise[0]"),
+        ("      - ['self ?massag\\w*']", "      - 'self ?massag\\w*'", "topics[3] (self-massage).recognise[0]"),
+        ("        stance: overuse\n", "", "topics[5] (injury-cause).positions[3].stance"),
         ("version: 1", "version: 3", "version"),
-        ("  - id: hamstring-tightness", "  - id: static-stretching", "topic static-stretching: duplicate id"),
+        ("  - id: hamstring-tightness", "  - id: static-stretching", "topics[1] (static-stretching).id: duplicate id"),
     ],
 )
 def test_malformed_registry_names_the_topic_and_field(tmp_path, find, replace, named):
@@ -224,7 +224,7 @@ def test_a_topic_needs_two_different_articles(tmp_path):
     common = text.index("      - source_id: common-hamstring-injuries", cycling)
     path = tmp_path / "conflicts.yaml"
     path.write_text(text[:common] + text[text.index("  - id: self-massage"):], encoding="utf-8")
-    with pytest.raises(RulesError, match="topic cycling-cross-training: positions: .*two different articles"):
+    with pytest.raises(RulesError, match=r"topics\[2\] \(cycling-cross-training\)\.positions: .*two different articles"):
         ConflictRegistry.load(path)
 
 

@@ -292,7 +292,7 @@ def _broken_rules(tmp_path: Path, find: str, replace: str) -> Path:
         ("{cant} (?:even )?walk(?!", "{cannot} (?:even )?walk(?!", "rules[5] (cannot-walk).patterns"),
         ("version: 1", "version: 2", "version"),
         ("advice: >-", "advise: >-", "advice"),
-        ("    quote: \"This needs urgent", "    quoted: \"This needs urgent", "evidence[0].quote"),
+        ("    quote: \"This needs urgent", "    quoted: \"This needs urgent", "evidence[0] (grade-three-urgent).quote"),
         ("  - id: swelling\n", "  - id: swelling\n    patterns: [[nested]]\n", "rules[3] (swelling)"),
     ],
 )
