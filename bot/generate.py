@@ -16,6 +16,7 @@ from bot.types import Chunk, Passage
 
 # A sentence opening with one of these leans on the one before it; quote both so it reads alone.
 OVERLAP_WEIGHT = 0.3  # tried 0.2–0.4 on the core set: within two cases of each other; best first-citation rate
+FOCUS_BONUS = 0.1  # 0, 0.05, 0.1, 0.15 tried on the core set: 0.1 best on pass rate and first-citation rate
 _CONTINUES = re.compile(r"^(First|Second|Third|Fourth|Next|Then|Finally|Lastly)\b")
 # Sentences about the article itself ("In this article, I’ll share…") introduce, they don't answer.
 _META = re.compile(r"\b(in this article|this guide|here is my article|I’ll dive into|I'll dive into)\b", re.I)
@@ -162,6 +163,10 @@ class ExtractiveGenerator:
         # Retrieval already fixed the topic (earlier turns included); within it, what is asked now decides.
         asked = set(content_terms(request.question)) or set(content_terms(request.query))
         q_weight = sum(bank.idf.get(t, 0.0) for t in asked)
+        # The question's most specific word the articles know ("overstriding" in "can overstriding cause
+        # hamstring pain?") is what an answer must talk about.
+        known = sorted(t for t in asked if t in bank.idf)  # sorted: ties break the same way in every process
+        focus = max(known, key=bank.idf.__getitem__) if known else None
         scored = []
         for i, sim in zip(ids.tolist(), sims.tolist()):
             s = bank.sentences[i]
@@ -171,7 +176,8 @@ class ExtractiveGenerator:
             overlap = sum(bank.idf[t] for t in asked & bank.terms[i]) / q_weight if q_weight else 0.0
             penalty = 0.1 if s.text.endswith("!") else 0.0  # cheerleading, rarely the answer
             heading = 0.1 if asked & bank.heading_terms[i] else 0.0
-            scored.append((sim + OVERLAP_WEIGHT * overlap + heading + 0.05 * candidates[i] - penalty, sim, i))
+            on_focus = FOCUS_BONUS if focus in bank.terms[i] else 0.0
+            scored.append((sim + OVERLAP_WEIGHT * overlap + heading + on_focus + 0.05 * candidates[i] - penalty, sim, i))
         relevance = float(max(sims)) if len(sims) else 0.0
         if not scored or relevance < self.min_relevance:
             return Draft(lead=None, relevance=relevance)

@@ -129,3 +129,14 @@ def test_a_numbered_tip_is_quoted_whole_and_an_announced_sequence_with_its_steps
 
     assert lead("form cues overstriding running") == "Use form cues to avoid overstriding when running. Think about cues that raise your cadence."
     assert lead("phases of treating a hamstring injury") == "There are four phases to treating a hamstring injury. First, reduce the pain. Next, restore range of motion."
+
+
+def test_the_sentence_about_the_questions_most_specific_word_leads():
+    # The model rates the generic sentence higher (0.60 vs 0.33); the question's rarest word decides.
+    bank, passages = two_sentence_bank(
+        "Three things are behind hamstring pain in runners.", "When you overstride, hamstring pain follows.",
+        [[0.60, 0.8, 0.0], [0.33, 0.0, 0.944]],
+    )
+    question = "can overstride cause hamstring pain"
+    draft = ExtractiveGenerator(bank, min_relevance=0.1).compose(Request(question, question, np.array([1.0, 0.0, 0.0], dtype=np.float32), passages))
+    assert draft.lead.text == "When you overstride, hamstring pain follows."
