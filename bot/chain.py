@@ -3,7 +3,9 @@
 Each step is a plain function over a `Turn` state; `Bot.ask` wires them together at the bottom.
 """
 
+import logging
 import re
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,7 +13,7 @@ from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import RunnableLambda
 
-from bot.questions import check_history, check_question
+from bot.errors import HamstringBotError
 from bot.generate import Draft, ExtractiveGenerator, Generator, Request, SentenceBank
 from bot.guardrails.conflicts import ConflictRegistry, passage_disagreements
 from bot.guardrails.redflags import RedFlagRules, RedFlagVerdict
@@ -26,9 +28,11 @@ from bot.guardrails.scope import (
 )
 from bot.render import NOTHING_FOUND, REMINDER, CitationBook, conflict_block, escalation_block, inline
 from bot.retrieval import HybridRetriever, QueryCache, build_retriever, fold_history, to_passage
+from bot.questions import check_history, check_question
 from bot.settings import Settings
 from bot.types import Answer, Article, Conflict, Message, Passage
 
+log = logging.getLogger("hamstring_bot")
 MAX_EVIDENCE = 3  # article sentences cited for a red flag: enough to show the source, not a wall
 
 
@@ -49,6 +53,63 @@ class Turn:
     injection: bool = False
 
 
+@dataclass
+class Knowledge:
+    """What one generation of the index gives the chain: articles, retriever, sentence bank, registries."""
+
+    articles: dict[str, Article]
+    retriever: HybridRetriever
+    generator: Generator
+    red_flags: RedFlagRules
+    conflicts: ConflictRegistry
+    vocabulary: set[str]
+    version: str
+    stamp: int  # the manifest's modification time when this was opened
+
+    @staticmethod
+    def check(settings: Settings, model: str):
+        """The live index, checked against corpus, model and chunker; the articles and registries, checked."""
+        from ingest.corpus import load_articles
+        from ingest.index import corpus_fingerprint, open_live_collections
+        from ingest.pipeline import chunker_signature
+
+        articles = load_articles(settings.articles_dir, settings.max_article_bytes)
+        corpus_hash, _ = corpus_fingerprint(articles)
+        live = open_live_collections(settings, corpus_hash, model, chunker_signature(settings))
+        red_flags = RedFlagRules.load()
+        conflicts = ConflictRegistry.load(settings.corpus_dir / "conflicts.yaml")
+        for registry in (red_flags, conflicts):  # a quote that drifted from its article must never be shown
+            registry.verify(articles)
+        return articles, live, red_flags, conflicts
+
+    @classmethod
+    def open(cls, settings: Settings, model: str, embeddings: Embeddings) -> "Knowledge":
+        from ingest.index import read_chunks
+
+        stamp = settings.manifest_path.stat().st_mtime_ns if settings.manifest_path.exists() else 0
+        articles, live, red_flags, conflicts = cls.check(settings, model)
+        chunks = read_chunks(live.chunks)
+        sentences, vectors = read_chunks(live.sentences, with_vectors=True)
+        store = Chroma(
+            client=live.client,
+            collection_name=live.manifest.chunks_collection,
+            embedding_function=embeddings,
+            create_collection_if_not_exists=False,
+        )
+        retriever = build_retriever(store, chunks, settings.k_dense, settings.k_lexical, settings.k_passages, settings.rrf_k)
+        bank = SentenceBank({a.id: a.body for a in articles}, sentences, vectors)
+        return cls(
+            articles={a.id: a for a in articles},
+            retriever=retriever,
+            generator=ExtractiveGenerator(bank, max_support=settings.max_supporting, min_relevance=settings.min_relevance),
+            red_flags=red_flags,
+            conflicts=conflicts,
+            vocabulary=corpus_vocabulary(articles) | red_flags.vocabulary(),
+            version=live.manifest.corpus_hash,
+            stamp=stamp,
+        )
+
+
 class Bot:
     """Answers a runner's questions from the five articles, with citations and guardrails.
 
@@ -57,57 +118,53 @@ class Bot:
     'Static stretching'
     """
 
-    def __init__(
-        self,
-        settings: Settings,
-        articles: list[Article],
-        retriever: HybridRetriever,
-        embeddings: Embeddings,
-        generator: Generator,
-        red_flags: RedFlagRules,
-        conflicts: ConflictRegistry,
-        corpus_version: str = "",
-    ):
+    def __init__(self, settings: Settings, embeddings: Embeddings, knowledge: "Knowledge", model: str):
         self.settings = settings
-        self.articles = {a.id: a for a in articles}
-        self.retriever = retriever
         self.embeddings = embeddings
-        self.generator = generator
-        self.red_flags = red_flags
-        self.conflicts = conflicts
-        self.vocabulary = corpus_vocabulary(articles) | red_flags.vocabulary()
-        self.corpus_version = corpus_version
+        self.model = model
+        self.knowledge = knowledge
+        # One question at a time sees one consistent index, and a reload waits for it to finish.
+        self._lock = threading.RLock()
+
+    # What the steps read comes from the current index generation.
+    articles = property(lambda self: self.knowledge.articles)
+    retriever = property(lambda self: self.knowledge.retriever)
+    generator = property(lambda self: self.knowledge.generator)
+    red_flags = property(lambda self: self.knowledge.red_flags)
+    conflicts = property(lambda self: self.knowledge.conflicts)
+    vocabulary = property(lambda self: self.knowledge.vocabulary)
+    corpus_version = property(lambda self: self.knowledge.version)
 
     @classmethod
     def load(cls, settings: Settings | None = None, embeddings: Embeddings | None = None) -> "Bot":
         """Open the live index (IndexMissing / IndexStale / IndexCorrupt say what to run) and warm up."""
         from bot.embeddings import load_embeddings, model_label
-        from ingest.corpus import load_articles
-        from ingest.index import corpus_fingerprint, open_live_collections, read_chunks
-        from ingest.pipeline import chunker_signature
 
         settings = settings or Settings()
-        articles = load_articles(settings.articles_dir, settings.max_article_bytes)
-        corpus_hash, _ = corpus_fingerprint(articles)
-        live = open_live_collections(
-            settings, corpus_hash, model_label(settings) if embeddings is None else manifest_model(settings), chunker_signature(settings)
-        )
+        # With an injected embedder (tests), trust whatever model the index says it was built with.
+        model = model_label(settings) if embeddings is None else manifest_model(settings)
+        Knowledge.check(settings, model)  # fail fast, before the model is loaded
         embeddings = QueryCache(embeddings or load_embeddings(settings))
-        chunks = read_chunks(live.chunks)
-        sentences, vectors = read_chunks(live.sentences, with_vectors=True)
-        store = Chroma(client=live.client, collection_name=live.manifest.chunks_collection, embedding_function=embeddings, create_collection_if_not_exists=False)
-        retriever = build_retriever(store, chunks, settings.k_dense, settings.k_lexical, settings.k_passages, settings.rrf_k)
-        bank = SentenceBank({a.id: a.body for a in articles}, sentences, vectors)
-        generator = ExtractiveGenerator(bank, max_support=settings.max_supporting, min_relevance=settings.min_relevance)
-        red_flags = RedFlagRules.load()
-        conflicts = ConflictRegistry.load(settings.corpus_dir / "conflicts.yaml")
-        for registry in (red_flags, conflicts):  # a quote that drifted from its article must never be shown
-            registry.verify(articles)
-        bot = cls(
-            settings, articles, retriever, embeddings, generator, red_flags, conflicts, corpus_version=live.manifest.corpus_hash
-        )
+        bot = cls(settings, embeddings, Knowledge.open(settings, model, embeddings), model)
         bot.ask("What are the hamstrings?")  # warm-up: first real answer is as fast as the rest
         return bot
+
+    def _follow_reindex(self) -> None:
+        """A re-run ingest swaps the manifest; pick up the new index without a restart.
+
+        If it cannot be opened, keep answering from the one in hand (ingest keeps it) and say why once.
+        """
+        try:
+            stamp = self.settings.manifest_path.stat().st_mtime_ns
+        except OSError:
+            return
+        if stamp == self.knowledge.stamp:
+            return
+        try:
+            self.knowledge = Knowledge.open(self.settings, self.model, self.embeddings)
+        except HamstringBotError as exc:
+            log.warning("index changed but could not be reloaded; still answering from the previous one: %s", exc)
+            self.knowledge.stamp = stamp
 
     # ---- the steps ------------------------------------------------------------------------------
 
@@ -216,12 +273,14 @@ class Bot:
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         """Answer one question; `history` is the conversation so far, oldest first."""
         turn = Turn(question=check_question(question, self.settings), history=check_history(history, self.settings))
-        self._screen(turn)
-        if not (turn.declined or turn.injection or turn.red_flags.escalate):
-            self._retrieve(turn)
-            self._compose(turn)
-            self._judge_scope(turn)
-        return self._answer(turn)
+        with self._lock:
+            self._follow_reindex()
+            self._screen(turn)
+            if not (turn.declined or turn.injection or turn.red_flags.escalate):
+                self._retrieve(turn)
+                self._compose(turn)
+                self._judge_scope(turn)
+            return self._answer(turn)
 
     def as_runnable(self) -> RunnableLambda:
         """The chain as a LangChain Runnable: {"question": str, "history": [...]} → Answer."""

@@ -37,6 +37,9 @@ class Manifest(BaseModel):
     sentences_collection: str
     counts: dict[str, int]
     created: str
+    # The generation this one replaced: kept until the next swap, so a bot still answering from it
+    # when the manifest changes finishes its question and reloads, instead of failing.
+    previous_collections: list[str] = []
 
     @staticmethod
     def new_generation() -> str:

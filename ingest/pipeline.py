@@ -137,7 +137,7 @@ def run_ingest(
     new_ids = {c.id for c in everything}
     if not full and previous.corpus_hash == corpus_hash and new_ids == set(old_vectors):
         summary.unchanged = len(everything)
-        _drop_orphans(client, keep=(previous.chunks_collection, previous.sentences_collection))
+        _drop_orphans(client, keep=(previous.chunks_collection, previous.sentences_collection, *previous.previous_collections))
         summary.seconds = time.perf_counter() - started
         return summary
 
@@ -161,6 +161,7 @@ def run_ingest(
             bar.update(len(part))
         bar.close()
 
+    replaced_collections = [previous.chunks_collection, previous.sentences_collection] if previous else []
     generation = Manifest.new_generation()
     chunks_name, sentences_name = collection_names(generation)
     for name, items in ((chunks_name, chunks), (sentences_name, sentences)):
@@ -185,10 +186,12 @@ def run_ingest(
             sentences_collection=sentences_name,
             counts={"chunks": len(chunks), "sentences": len(sentences), "articles": len(articles)},
             created=Manifest.new_generation(),
+            previous_collections=replaced_collections,
         ),
     )
-    # Only now is the old generation unreferenced; removing it (and any left by a crashed run) is safe.
-    _drop_orphans(client, keep=(chunks_name, sentences_name))
+    # Only now is the generation before the previous one unreferenced; removing it (and any left by a
+    # crashed run) is safe.
+    _drop_orphans(client, keep=(chunks_name, sentences_name, *replaced_collections))
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -32,7 +32,7 @@ def write_article(folder: Path, id: str, title: str = "A Title", heading: str = 
 
 @pytest.fixture
 def tiny_settings(tmp_path) -> Settings:
-    """Settings over a two-article corpus in tmp_path (with the project's registries copied in)."""
+    """Settings over a two-article corpus in tmp_path (no registries: for ingest and retrieval tests)."""
     corpus = tmp_path / "corpus"
     write_article(corpus / "articles", "alpha", "Alpha Guide", "Stretching", "Hold each static stretch for 45 seconds after a run. Never stretch before a workout.")
     write_article(corpus / "articles", "beta", "Beta Notes", "Strength", "Single-leg deadlifts build strong hamstrings. Eccentric curls help too.")

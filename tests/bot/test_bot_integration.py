@@ -196,3 +196,18 @@ def test_real_hamstring_questions_phrased_oddly_are_answered(real_bot, articles,
     answer = real_bot.ask(question)
     assert not answer.out_of_scope and answer.citations
     assert_well_cited(answer, articles)
+
+
+def test_a_running_bot_follows_a_reingest_without_failing(corpus_copy, tmp_path):
+    from tests.fakes import WordEmbeddings
+
+    settings = Settings(corpus_dir=corpus_copy, data_dir=tmp_path / "data")
+    run_ingest(settings, WordEmbeddings(), model="fake-words", progress=False)
+    bot = Bot.load(settings, embeddings=WordEmbeddings())
+    before = {c.quote for c in bot.ask("Perform the stretches on both sides?").citations}
+    assert "Perform the stretches on both sides." in before
+    article = corpus_copy / "articles" / "dack-complete-guide.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("on both sides.", "on both legs, slowly."), encoding="utf-8")
+    run_ingest(settings, WordEmbeddings(), model="fake-words", progress=False)
+    after = {c.quote for c in bot.ask("Perform the stretches on both legs, slowly?").citations}
+    assert "Perform the stretches on both legs, slowly." in after and "Perform the stretches on both sides." not in after

@@ -57,13 +57,19 @@ def test_removed_article_is_deleted_from_the_index(tiny_settings):
     assert {m["source_id"] for m in sentences.get()["metadatas"]} == {"alpha"}
 
 
-def test_old_generations_are_dropped_after_the_swap(tiny_settings):
+def test_the_live_and_previous_generations_are_kept_older_ones_dropped(tiny_settings):
     ingest(tiny_settings)
+    first = read_manifest(tiny_settings)
     write_article(tiny_settings.articles_dir, "gamma", body="Foam rolling eases tight hamstrings before runs.")
     ingest(tiny_settings)
-    manifest = read_manifest(tiny_settings)
+    second = read_manifest(tiny_settings)
+    assert second.previous_collections == [first.chunks_collection, first.sentences_collection]
+    write_article(tiny_settings.articles_dir, "delta", body="Eccentric curls strengthen hamstrings over weeks.")
+    ingest(tiny_settings)
+    third = read_manifest(tiny_settings)
+    ingest(tiny_settings)  # nothing changed: nothing dropped either
     names = {c.name for c in open_client(tiny_settings).list_collections()}
-    assert names == {manifest.chunks_collection, manifest.sentences_collection}
+    assert names == {third.chunks_collection, third.sentences_collection, second.chunks_collection, second.sentences_collection}
 
 
 def test_invalid_corpus_leaves_the_index_untouched(tiny_settings):
