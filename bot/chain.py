@@ -46,10 +46,8 @@ class Turn:
     query_vector: np.ndarray | None = None
     passages: list[Passage] = field(default_factory=list)
     red_flags: RedFlagVerdict | None = None
-    topics_text: str = ""
     draft: Draft | None = None
-    out_of_scope: bool = False
-    declined: str | None = None
+    declined: str | None = None  # the polite decline, when the question is out of scope or an injection
     injection: bool = False
 
 
@@ -177,12 +175,11 @@ class Bot:
         turn.red_flags = self.red_flags.check(user_turns)
         turn.injection = looks_like_injection(turn.question)
         if turn.injection and not turn.red_flags.escalate:
-            turn.declined, turn.out_of_scope = INJECTION_TEXT, True
+            turn.declined = INJECTION_TEXT
 
     def _retrieve(self, turn: Turn) -> None:
         earlier = [m.content for m in turn.history if m.role == "user"]
         turn.query = fold_history(turn.question, earlier, self.settings.history_turns)
-        turn.topics_text = turn.query
         turn.passages = [to_passage(d) for d in self.retriever.invoke(turn.query)]
         vector = np.asarray(self.embeddings.embed_query(turn.query), dtype=np.float32)
         if turn.query != turn.question:
@@ -198,13 +195,13 @@ class Bot:
     def _judge_scope(self, turn: Turn) -> None:
         """Decide from retrieval evidence and topic whether the articles cover the question.
 
-        (Red flags never get here: they are answered with the escalation.) Nothing close retrieved → declined; a question naming
-        the hamstring is covered; any other needs strong similarity, or its rarer words found in the
-        retrieved passages, or moderate similarity with few words the articles (and the reviewed
-        red-flag rules) never use. Creative writing is never covered.
+        Red flags never get here (they are answered with the escalation). Nothing close retrieved →
+        declined; a question naming the hamstring is covered; any other needs strong similarity, or its
+        rarer words found in the retrieved passages, or moderate similarity with few words the articles
+        (and the reviewed red-flag rules) never use. Creative writing is never covered.
         """
         s = self.settings
-        relevance = turn.draft.relevance if turn.draft else 0.0
+        relevance = turn.draft.relevance
         if wants_creative_writing(turn.question) or relevance < s.min_relevance or turn.draft.lead is None:
             covered = False
         elif names_the_subject(turn.query):
@@ -219,12 +216,12 @@ class Bot:
                 or (relevance >= s.scope_moderate_relevance and share < s.scope_max_foreign_share)
             )
         if not covered:
-            turn.out_of_scope, turn.declined = True, DECLINE_TEXT
+            turn.declined = DECLINE_TEXT
 
     def _answer(self, turn: Turn) -> Answer:
         if turn.declined:
-            return Answer(text=turn.declined, out_of_scope=turn.out_of_scope)
-        if turn.red_flags is not None and turn.red_flags.escalate:
+            return Answer(text=turn.declined, out_of_scope=True)
+        if turn.red_flags.escalate:
             return self._escalate(turn.red_flags)
         book = CitationBook(self.articles)
         parts: list[str] = []
@@ -235,7 +232,7 @@ class Bot:
                 parts.append("\n".join(f"- {inline(q.text)} [{book.cite(q.source_id, q.text)}]" for q in draft.support))
         else:
             parts.append(NOTHING_FOUND)
-        if turn.red_flags is not None and turn.red_flags.informational:
+        if turn.red_flags.informational:
             reasons = "; ".join(dict.fromkeys(h.reason for h in turn.red_flags.informational))
             markers = " ".join(f"[{book.cite(s, q)}]" for s, q in self.red_flags.evidence_for(turn.red_flags)[:MAX_EVIDENCE])
             parts.append(f"**If this is happening to you:** {reasons} is a reason to stop running and get assessed by a doctor or physiotherapist. {markers}".rstrip())
@@ -258,9 +255,9 @@ class Bot:
         return Answer(text="\n\n".join(parts), citations=book.citations, escalation=escalation)
 
     def _disagreements(self, turn: Turn) -> list[Conflict]:
-        topics = self.conflicts.topics_in(turn.topics_text)
-        found = [self.conflicts.as_conflict(t) for t in topics]
-        found += passage_disagreements(turn.passages, self.conflicts) if topics or turn.draft.lead else []
+        # Registered topics are recognised in the question with the turns it leans on (the folded query).
+        found = [self.conflicts.as_conflict(t) for t in self.conflicts.topics_in(turn.query)]
+        found += passage_disagreements(turn.passages, self.conflicts)
         seen, unique = set(), []
         for c in found:
             if c.topic not in seen:
