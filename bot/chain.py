@@ -71,6 +71,8 @@ class Knowledge:
         from ingest.index import corpus_fingerprint, open_live_collections
         from ingest.pipeline import chunker_signature
 
+        # Read before opening: a swap landing after this is then seen as a change on the next question.
+        stamp = settings.manifest_path.stat().st_mtime_ns if settings.manifest_path.exists() else 0
         articles = load_articles(settings.articles_dir, settings.max_article_bytes)
         corpus_hash, _ = corpus_fingerprint(articles)
         live = open_live_collections(settings, corpus_hash, model, chunker_signature(settings))
@@ -78,14 +80,14 @@ class Knowledge:
         conflicts = ConflictRegistry.load(settings.corpus_dir / "conflicts.yaml")
         for registry in (red_flags, conflicts):  # a quote that drifted from its article must never be shown
             registry.verify(articles)
-        return articles, live, red_flags, conflicts
+        return stamp, articles, live, red_flags, conflicts
 
     @classmethod
-    def open(cls, settings: Settings, model: str, embeddings: Embeddings) -> "Knowledge":
+    def open(cls, settings: Settings, model: str, embeddings: Embeddings, checked=None) -> "Knowledge":
+        """Everything the chain needs from the live index; `checked` is a result of `check` already in hand."""
         from ingest.index import read_chunks
 
-        stamp = settings.manifest_path.stat().st_mtime_ns if settings.manifest_path.exists() else 0
-        articles, live, red_flags, conflicts = cls.check(settings, model)
+        stamp, articles, live, red_flags, conflicts = checked or cls.check(settings, model)
         chunks = read_chunks(live.chunks)
         sentences, vectors = read_chunks(live.sentences, with_vectors=True)
         store = Chroma(
@@ -141,9 +143,9 @@ class Bot:
         settings = settings or Settings()
         # With an injected embedder (tests), trust whatever model the index says it was built with.
         model = model_label(settings) if embeddings is None else manifest_model(settings)
-        Knowledge.check(settings, model)  # fail fast, before the model is loaded
+        checked = Knowledge.check(settings, model)  # fail fast, before the model is loaded
         embeddings = QueryCache(embeddings or load_embeddings(settings))
-        bot = cls(settings, embeddings, Knowledge.open(settings, model, embeddings), model)
+        bot = cls(settings, embeddings, Knowledge.open(settings, model, embeddings, checked), model)
         bot.ask("What are the hamstrings?")  # warm-up: first real answer is as fast as the rest
         return bot
 
