@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from bot.errors import BadQuestion, HamstringBotError
-from bot.questions import EXAMPLE_QUESTION, check_history, check_question, clean_text
+from bot.questions import EXAMPLE_QUESTION, check_history, check_question
 from bot.settings import Settings
 from bot.types import Answer, Message
 from ingest.corpus import load_articles
@@ -72,15 +72,6 @@ class Asker(Protocol):
 
 
 # ---- input hygiene ------------------------------------------------------------------------------------
-
-
-def question_problem(question: str, settings: Settings) -> str | None:
-    """What is wrong with a question, in words for the runner; None when it can be asked."""
-    try:
-        check_question(question, settings)
-    except BadQuestion as exc:
-        return str(exc)
-    return None
 
 
 def trim_history(history: list[dict], settings: Settings) -> list[dict]:
@@ -136,10 +127,10 @@ def build_chat(settings: Settings, ask: Callable[..., Answer], store: FeedbackSt
         return messages
 
     def chat(message: str, turns: list[Turn]) -> Iterator[tuple]:
-        question = clean_text(message or "")
-        problem = question_problem(question, settings)
-        if problem:  # keep what was typed, so an overlong message can be shortened rather than retyped
-            yield gr.skip(), turns, gr.skip(), problem
+        try:
+            question = check_question(message or "", settings)
+        except BadQuestion as exc:  # keep what was typed, so an overlong message can be shortened, not retyped
+            yield gr.skip(), turns, gr.skip(), str(exc)
             return
         history = []
         for t in turns:
@@ -333,10 +324,10 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
                     f"Try again in {int(wait) + 1} seconds."
                 },
             )
-        question = clean_text(body.question)
-        problem = question_problem(question, settings)
-        if problem:
-            return JSONResponse(status_code=422, content={"detail": problem})
+        try:
+            question = check_question(body.question, settings)
+        except BadQuestion as exc:
+            return JSONResponse(status_code=422, content={"detail": str(exc)})
         try:
             return ask(question, trim_history([m.model_dump() for m in body.history], settings))
         except BadQuestion as exc:

@@ -4,7 +4,6 @@ Each step is a plain function over a `Turn` state; `Bot.ask` wires them together
 """
 
 import logging
-import re
 import threading
 from dataclasses import dataclass, field
 
@@ -67,15 +66,11 @@ class Knowledge:
     @staticmethod
     def check(settings: Settings, model: str):
         """The live index, checked against corpus, model and chunker; the articles and registries, checked."""
-        from ingest.corpus import load_articles
-        from ingest.index import corpus_fingerprint, open_live_collections
-        from ingest.pipeline import chunker_signature
+        from ingest.pipeline import open_fresh_index
 
         # Read before opening: a swap landing after this is then seen as a change on the next question.
         stamp = settings.manifest_path.stat().st_mtime_ns if settings.manifest_path.exists() else 0
-        articles = load_articles(settings.articles_dir, settings.max_article_bytes)
-        corpus_hash, _ = corpus_fingerprint(articles)
-        live = open_live_collections(settings, corpus_hash, model, chunker_signature(settings))
+        articles, live = open_fresh_index(settings, model)
         red_flags = RedFlagRules.load()
         conflicts = ConflictRegistry.load(settings.corpus_dir / "conflicts.yaml")
         for registry in (red_flags, conflicts):  # a quote that drifted from its article must never be shown

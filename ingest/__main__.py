@@ -40,10 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings()
     try:
-        from ingest.pipeline import rebuild_corpus, run_ingest
+        from ingest.corpus import write_articles
+        from ingest.pipeline import run_ingest
 
         if args.from_raw:
-            for path in rebuild_corpus(settings.corpus_dir):
+            for path in write_articles(settings.corpus_dir):
                 print(f"wrote {path}")
         summary = run_ingest(settings, rebuild=args.rebuild, progress=None if not args.quiet else False, checks=corpus_checks(settings))
         print(summary.line())

@@ -5,8 +5,7 @@ Unchanged pieces (same content hash) reuse their stored vectors; only new text i
 
 import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
@@ -19,6 +18,7 @@ from ingest.corpus import load_articles
 from ingest.index import (
     COLLECTION_PREFIX,
     IndexStatus,
+    LiveIndex,
     Manifest,
     collection_names,
     corpus_fingerprint,
@@ -40,7 +40,6 @@ class IngestSummary:
     seconds: float = 0.0
     rebuilt: bool = False
     articles: int = 0
-    warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         what = "rebuilt" if self.rebuilt else "updated"
@@ -64,15 +63,19 @@ def pieces(articles: list[Article], settings: Settings) -> tuple[list[Chunk], li
     return chunks, sentences
 
 
+def open_fresh_index(settings: Settings, model: str) -> tuple[list[Article], LiveIndex]:
+    """The corpus and the live index built from it with this model and chunker, or the error saying what to run."""
+    articles = load_articles(settings.articles_dir, settings.max_article_bytes)
+    corpus_hash, _ = corpus_fingerprint(articles)
+    return articles, open_live_collections(settings, corpus_hash, model, chunker_signature(settings))
+
+
 def index_status(settings: Settings, model: str | None = None) -> IndexStatus:
     """Is there a live index matching the corpus, model and chunker? Never raises for a bad index."""
     from bot.embeddings import model_label
 
-    model = model or model_label(settings)
     try:
-        articles = load_articles(settings.articles_dir, settings.max_article_bytes)
-        corpus_hash, _ = corpus_fingerprint(articles)
-        manifest = open_live_collections(settings, corpus_hash, model, chunker_signature(settings)).manifest
+        manifest = open_fresh_index(settings, model or model_label(settings))[1].manifest
     except HamstringBotError as exc:
         manifest = _quiet_manifest(settings)
         return IndexStatus(False, str(exc), manifest.corpus_hash if manifest else None, manifest.model if manifest else None)
@@ -203,15 +206,8 @@ def _drop_orphans(client, keep: tuple[str, ...]) -> None:
             client.delete_collection(name)
 
 
-def ensure_index(settings: Settings, progress: bool | None = None, checks=()) -> IngestSummary | None:
+def ensure_index(settings: Settings, progress: bool | None = None) -> IngestSummary | None:
     """Build or update the index when it is missing or stale; None when it was already fresh."""
     if index_status(settings).fresh:
         return None
-    return run_ingest(settings, progress=progress, checks=checks)
-
-
-def rebuild_corpus(corpus_dir: Path) -> list[Path]:
-    """Regenerate corpus/articles/ from the raw captures and sources.yaml."""
-    from ingest.corpus import write_articles
-
-    return write_articles(corpus_dir)
+    return run_ingest(settings, progress=progress)
