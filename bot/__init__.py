@@ -3,13 +3,13 @@
 `Bot.load()` opens the index; `bot.ask(question, history)` returns an `Answer`.
 """
 
-from bot.errors import BadQuestion, CorpusError, HamstringBotError, IndexCorrupt, IndexMissing, IndexStale
-from bot.settings import Settings
-from bot.types import Answer, Citation, Conflict, ConflictPosition, Escalation
+from core.errors import BadQuestion, CorpusError, HamstringBotError, IndexCorrupt, IndexMissing, IndexStale
+from core.settings import Settings
+from core.types import Answer, Citation, Conflict, ConflictPosition, Escalation, Message
 
 
 def __getattr__(name):
-    # Bot pulls in torch and Chroma; import it lazily so `from bot import Settings` stays cheap.
+    # Bot pulls in torch and Chroma; load it on first use so `from bot import Settings` stays cheap.
     if name == "Bot":
         from bot.chain import Bot
 
@@ -19,5 +19,5 @@ def __getattr__(name):
 
 __all__ = [
     "Answer", "BadQuestion", "Bot", "Citation", "Conflict", "ConflictPosition", "CorpusError", "Escalation",
-    "HamstringBotError", "IndexCorrupt", "IndexMissing", "IndexStale", "Settings",
+    "HamstringBotError", "IndexCorrupt", "IndexMissing", "IndexStale", "Message", "Settings",
 ]

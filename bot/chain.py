@@ -1,88 +1,105 @@
-"""The answer chain: question (+ conversation) → guardrails → hybrid retrieval → cited Answer.
+"""The answer chain: question (+ conversation) → screen → retrieve → compose → judge scope → assemble.
 
-Each step is a plain function over a `Turn` state; `Bot.ask` wires them together at the bottom.
+Each step is a plain function over an immutable `Snapshot` of one index generation, returning a typed
+result; `answer_question` wires them in a few lines, and `Bot` only keeps the current snapshot.
 """
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
-from langchain_core.runnables import RunnableLambda
+from langchain_core.retrievers import BaseRetriever
 
-from bot.errors import HamstringBotError
+from bot.assemble import answered, declined, escalated
 from bot.generate import Draft, ExtractiveGenerator, Generator, Request, SentenceBank
 from bot.guardrails.conflicts import ConflictRegistry, passage_disagreements
 from bot.guardrails.redflags import RedFlagRules, RedFlagVerdict
-from bot.guardrails.scope import (
-    DECLINE_TEXT,
-    INJECTION_TEXT,
-    corpus_vocabulary,
-    looks_like_injection,
-    names_the_subject,
-    unknown_focus_terms,
-    wants_creative_writing,
-)
-from bot.render import NOTHING_FOUND, REMINDER, CitationBook, conflict_block, escalation_block, inline
-from bot.retrieval import HybridRetriever, QueryCache, build_retriever, fold_history, to_passage
-from bot.questions import check_history, check_question
-from bot.settings import Settings
-from bot.types import Answer, Article, Conflict, Message, Passage
+from bot.guardrails.scope import ScopeRules, corpus_vocabulary
+from bot.retrieval import build_retriever, fold_history, to_passage
+from bot.tuning import DEFAULT, Tuning
+from core.embeddings import QueryCache, load_embeddings, model_label
+from core.errors import HamstringBotError
+from core.index import open_fresh_index, read_chunks, read_manifest
+from core.questions import Question, check
+from core.rulefile import verify_quotes
+from core.settings import Settings
+from core.types import Answer, Article, Chunk, Conflict, Message, Passage
 
 log = logging.getLogger("hamstring_bot")
-MAX_EVIDENCE = 3  # article sentences cited for a red flag: enough to show the source, not a wall
 
 
-@dataclass
-class Turn:
-    """Everything the chain learns about one question on its way to an Answer."""
+@dataclass(frozen=True)
+class Rules:
+    """The reviewed rule files the chain applies, loaded and checked against the articles."""
 
-    question: str
-    history: list[Message]
-    query: str = ""
-    query_vector: np.ndarray | None = None
-    passages: list[Passage] = field(default_factory=list)
-    red_flags: RedFlagVerdict | None = None
-    draft: Draft | None = None
-    declined: str | None = None  # the polite decline, when the question is out of scope or an injection
-    injection: bool = False
-
-
-@dataclass
-class Knowledge:
-    """What one generation of the index gives the chain: articles, retriever, sentence bank, registries."""
-
-    articles: dict[str, Article]
-    retriever: HybridRetriever
-    generator: Generator
     red_flags: RedFlagRules
     conflicts: ConflictRegistry
-    vocabulary: set[str]
+    scope: ScopeRules
+
+    @classmethod
+    def load(cls, settings: Settings, articles: list[Article]) -> "Rules":
+        verify_quotes(settings.rule_files, articles)  # a quote that drifted from its article must never be shown
+        return cls(
+            RedFlagRules.load(settings.red_flags_path),
+            ConflictRegistry.load(settings.conflicts_path),
+            ScopeRules.load(settings.scope_path),
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one generation of the index gives the chain. Never changed: a re-ingest makes a new one."""
+
+    articles: dict[str, Article]
+    retriever: BaseRetriever
+    bank: SentenceBank
+    generator: Generator
+    rules: Rules
+    vocabulary: frozenset[str]  # words of the articles and the red-flag rules, for the scope step
     version: str
     stamp: int  # the manifest's modification time when this was opened
 
-    @staticmethod
-    def check(settings: Settings, model: str):
-        """The live index, checked against corpus, model and chunker; the articles and registries, checked."""
-        from ingest.pipeline import open_fresh_index
+    @classmethod
+    def build(
+        cls,
+        articles: list[Article],
+        chunks: list[Chunk],
+        sentences: list[Chunk],
+        sentence_vectors: np.ndarray,
+        dense: Chroma,
+        rules: Rules,
+        settings: Settings,
+        *,
+        tuning: Tuning = DEFAULT,
+        version: str = "",
+        stamp: int = 0,
+    ) -> "Snapshot":
+        """A snapshot from parts in hand (an index on disk, or in-memory parts in tests)."""
+        bank = SentenceBank({a.id: a.body for a in articles}, sentences, sentence_vectors)
+        s = settings
+        return cls(
+            articles={a.id: a for a in articles},
+            retriever=build_retriever(dense, chunks, s.k_dense, s.k_lexical, s.k_passages, s.rrf_k),
+            bank=bank,
+            generator=ExtractiveGenerator(bank, max_support=s.max_supporting, min_relevance=s.min_relevance, tuning=tuning),
+            rules=rules,
+            vocabulary=frozenset(corpus_vocabulary(articles) | rules.red_flags.vocabulary()),
+            version=version,
+            stamp=stamp,
+        )
 
+    @classmethod
+    def open(cls, settings: Settings, model: str, embeddings: Embeddings, tuning: Tuning = DEFAULT) -> "Snapshot":
+        """The live index generation, checked against corpus, model and chunker (IndexMissing / IndexStale /
+        IndexCorrupt say what to run), with the rule files checked against its articles."""
         # Read before opening: a swap landing after this is then seen as a change on the next question.
         stamp = settings.manifest_path.stat().st_mtime_ns if settings.manifest_path.exists() else 0
         articles, live = open_fresh_index(settings, model)
-        red_flags = RedFlagRules.load()
-        conflicts = ConflictRegistry.load(settings.corpus_dir / "conflicts.yaml")
-        for registry in (red_flags, conflicts):  # a quote that drifted from its article must never be shown
-            registry.verify(articles)
-        return stamp, articles, live, red_flags, conflicts
-
-    @classmethod
-    def open(cls, settings: Settings, model: str, embeddings: Embeddings, checked=None) -> "Knowledge":
-        """Everything the chain needs from the live index; `checked` is a result of `check` already in hand."""
-        from ingest.index import read_chunks
-
-        stamp, articles, live, red_flags, conflicts = checked or cls.check(settings, model)
+        rules = Rules.load(settings, articles)
         chunks = read_chunks(live.chunks)
         sentences, vectors = read_chunks(live.sentences, with_vectors=True)
         store = Chroma(
@@ -91,199 +108,162 @@ class Knowledge:
             embedding_function=embeddings,
             create_collection_if_not_exists=False,
         )
-        retriever = build_retriever(store, chunks, settings.k_dense, settings.k_lexical, settings.k_passages, settings.rrf_k)
-        bank = SentenceBank({a.id: a.body for a in articles}, sentences, vectors)
-        return cls(
-            articles={a.id: a for a in articles},
-            retriever=retriever,
-            generator=ExtractiveGenerator(bank, max_support=settings.max_supporting, min_relevance=settings.min_relevance),
-            red_flags=red_flags,
-            conflicts=conflicts,
-            vocabulary=corpus_vocabulary(articles) | red_flags.vocabulary(),
-            version=live.manifest.corpus_hash,
-            stamp=stamp,
+        return cls.build(
+            articles, chunks, sentences, vectors, store, rules, settings,
+            tuning=tuning, version=live.manifest.corpus_hash, stamp=stamp,
         )
+
+
+# ---- the steps --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Screening:
+    red_flags: RedFlagVerdict
+    injection: bool
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    query: str  # the question, folded with earlier turns when it leans on them
+    passages: list[Passage]
+    vector: np.ndarray  # what ranks sentences: the question's direction, with the topic's in a follow-up
+
+
+def screen(snap: Snapshot, question: Question) -> Screening:
+    """Red flags are read from every user turn; an injection attempt is noticed in the question."""
+    return Screening(
+        red_flags=snap.rules.red_flags.check([*question.earlier_user_turns, question.text]),
+        injection=snap.rules.scope.looks_like_injection(question.text),
+    )
+
+
+def retrieve(snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning) -> Retrieval:
+    query = fold_history(question.text, question.earlier_user_turns, settings.history_turns)
+    passages = [to_passage(d) for d in snap.retriever.invoke(query)]
+    vector = np.asarray(embeddings.embed_query(query), dtype=np.float32)
+    if query != question.text:
+        # A follow-up: the folded query found the topic's passages; within them, the sentences that answer
+        # what is asked now ("how do I prevent it?") should lead.
+        w = tuning.followup_topic_weight
+        vector = w * vector + (1 - w) * np.asarray(embeddings.embed_query(question.text), dtype=np.float32)
+        vector /= np.linalg.norm(vector)
+    return Retrieval(query, passages, vector)
+
+
+def compose(snap: Snapshot, question: Question, retrieval: Retrieval) -> Draft:
+    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages))
+
+
+def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Draft, settings: Settings) -> bool:
+    """Do the articles cover the question? Decided from retrieval evidence and topic.
+
+    Nothing close retrieved → no; a question naming the hamstring → yes; any other needs strong
+    similarity, or its rarer words found in the retrieved passages, or moderate similarity with few words
+    the articles (and the reviewed red-flag rules) never use. Creative writing is never covered.
+    """
+    s, scope = settings, snap.rules.scope
+    if scope.wants_creative_writing(question.text) or draft.relevance < s.min_relevance or draft.lead is None:
+        return False
+    if scope.names_the_subject(retrieval.query):
+        return True
+    content = scope.unknown_focus_terms(question.text, set())
+    foreign = scope.unknown_focus_terms(question.text, snap.vocabulary)
+    share = len(foreign) / len(content) if content else 0.0
+    return (
+        draft.relevance >= s.scope_strong_relevance
+        or snap.bank.coverage(question.text, retrieval.passages) >= s.scope_min_coverage
+        or (draft.relevance >= s.scope_moderate_relevance and share < s.scope_max_foreign_share)
+    )
+
+
+def disagreements(snap: Snapshot, retrieval: Retrieval) -> list[Conflict]:
+    """Registered topics recognised in the question with the turns it leans on, then any the passages show."""
+    registry = snap.rules.conflicts
+    found = [registry.as_conflict(t) for t in registry.topics_in(retrieval.query)]
+    found += passage_disagreements(retrieval.passages, registry)
+    unique: dict[str, Conflict] = {}
+    for conflict in found:
+        unique.setdefault(conflict.topic, conflict)
+    return list(unique.values())
+
+
+def answer_question(snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning = DEFAULT) -> Answer:
+    """The chain. Safety first: "ignore your rules, I felt a pop" still gets the escalation, and nothing else."""
+    screening = screen(snap, question)
+    if screening.red_flags.escalate:
+        return escalated(snap.articles, snap.rules.red_flags, screening.red_flags)
+    if screening.injection:
+        return declined(snap.rules.scope.injection_text)
+    retrieval = retrieve(snap, embeddings, question, settings, tuning)
+    draft = compose(snap, question, retrieval)
+    if not covered(snap, question, retrieval, draft, settings):
+        return declined(snap.rules.scope.decline_text)
+    conflicts = disagreements(snap, retrieval)
+    return answered(snap.articles, draft, snap.rules.red_flags, screening.red_flags, conflicts, snap.rules.scope.nothing_found)
+
+
+# ---- the bot ----------------------------------------------------------------------------------------
 
 
 class Bot:
     """Answers a runner's questions from the five articles, with citations and guardrails.
 
-    >>> bot = Bot.load()                                   # doctest: +SKIP
-    >>> bot.ask("Should I stretch after a run?").conflicts[0].topic   # doctest: +SKIP
-    'Static stretching'
+    Answers run in parallel; only picking up a re-ingested index takes a lock, and it swaps the snapshot
+    in one assignment, so a question in flight finishes on the snapshot it started with.
+
+    Use: `Bot.load().ask("Should I stretch after a run?").conflicts[0].topic` is
+    'Static stretching of the hamstrings' (tests/bot/test_bot_integration.py runs it).
     """
 
-    def __init__(self, settings: Settings, embeddings: Embeddings, knowledge: "Knowledge", model: str):
+    def __init__(self, settings: Settings, embeddings: Embeddings, snapshot: Snapshot, model: str, tuning: Tuning = DEFAULT):
         self.settings = settings
         self.embeddings = embeddings
         self.model = model
-        self.knowledge = knowledge
-        # One question at a time sees one consistent index, and a reload waits for it to finish.
-        self._lock = threading.RLock()
-
-    # What the steps read comes from the current index generation.
-    articles = property(lambda self: self.knowledge.articles)
-    retriever = property(lambda self: self.knowledge.retriever)
-    generator = property(lambda self: self.knowledge.generator)
-    red_flags = property(lambda self: self.knowledge.red_flags)
-    conflicts = property(lambda self: self.knowledge.conflicts)
-    vocabulary = property(lambda self: self.knowledge.vocabulary)
-    corpus_version = property(lambda self: self.knowledge.version)
+        self.tuning = tuning
+        self.snapshot = snapshot
+        self._seen_stamp = snapshot.stamp
+        self._reload = threading.Lock()
 
     @classmethod
     def load(cls, settings: Settings | None = None, embeddings: Embeddings | None = None) -> "Bot":
         """Open the live index (IndexMissing / IndexStale / IndexCorrupt say what to run) and warm up."""
-        from bot.embeddings import load_embeddings, model_label
-
         settings = settings or Settings()
         # With an injected embedder (tests), trust whatever model the index says it was built with.
-        model = model_label(settings) if embeddings is None else manifest_model(settings)
-        checked = Knowledge.check(settings, model)  # fail fast, before the model is loaded
-        embeddings = QueryCache(embeddings or load_embeddings(settings))
-        bot = cls(settings, embeddings, Knowledge.open(settings, model, embeddings, checked), model)
+        if embeddings is None:
+            model = model_label(settings)
+            open_fresh_index(settings, model)  # fail fast, before the model is loaded
+            embeddings = load_embeddings(settings)
+        else:
+            manifest = read_manifest(settings)
+            model = manifest.model if manifest else ""
+        embeddings = QueryCache(embeddings)
+        bot = cls(settings, embeddings, Snapshot.open(settings, model, embeddings), model)
         bot.ask("What are the hamstrings?")  # warm-up: first real answer is as fast as the rest
         return bot
 
-    def _follow_reindex(self) -> None:
-        """A re-run ingest swaps the manifest; pick up the new index without a restart.
+    def ask(self, question: "str | Question", history: Sequence[Message | dict] | None = None) -> Answer:
+        """Answer one question; `history` is the conversation so far, oldest first. A `Question` is already
+        checked (core.questions.check) and carries its history."""
+        if not isinstance(question, Question):
+            question = check(question, history, self.settings)
+        return answer_question(self._current(), self.embeddings, question, self.settings, self.tuning)
 
-        If it cannot be opened, keep answering from the one in hand (ingest keeps it) and say why once.
-        """
+    def _current(self) -> Snapshot:
+        """The snapshot to answer from: a re-run ingest swaps the manifest, and the new index is picked up
+        here without a restart. If it cannot be opened, keep answering from the one in hand (ingest keeps
+        it until the next swap) and say why once."""
         try:
             stamp = self.settings.manifest_path.stat().st_mtime_ns
         except OSError:
-            return
-        if stamp == self.knowledge.stamp:
-            return
-        try:
-            self.knowledge = Knowledge.open(self.settings, self.model, self.embeddings)
-        except HamstringBotError as exc:
-            log.warning("index changed but could not be reloaded; still answering from the previous one: %s", exc)
-            self.knowledge.stamp = stamp
-
-    # ---- the steps ------------------------------------------------------------------------------
-
-    def _screen(self, turn: Turn) -> None:
-        """Red flags are read from every user turn; an injection attempt is declined unless one is present.
-
-        Safety first: "ignore your rules, I felt a pop" still gets the escalation, and nothing else.
-        """
-        user_turns = [m.content for m in turn.history if m.role == "user"] + [turn.question]
-        turn.red_flags = self.red_flags.check(user_turns)
-        turn.injection = looks_like_injection(turn.question)
-        if turn.injection and not turn.red_flags.escalate:
-            turn.declined = INJECTION_TEXT
-
-    def _retrieve(self, turn: Turn) -> None:
-        earlier = [m.content for m in turn.history if m.role == "user"]
-        turn.query = fold_history(turn.question, earlier, self.settings.history_turns)
-        turn.passages = [to_passage(d) for d in self.retriever.invoke(turn.query)]
-        vector = np.asarray(self.embeddings.embed_query(turn.query), dtype=np.float32)
-        if turn.query != turn.question:
-            # A follow-up: the folded query found the topic's passages; within them, the sentences
-            # that answer what is asked now ("how do I prevent it?") should lead.
-            vector = 0.35 * vector + 0.65 * np.asarray(self.embeddings.embed_query(turn.question), dtype=np.float32)
-            vector /= np.linalg.norm(vector)
-        turn.query_vector = vector
-
-    def _compose(self, turn: Turn) -> None:
-        turn.draft = self.generator.compose(Request(turn.question, turn.query, turn.query_vector, turn.passages))
-
-    def _judge_scope(self, turn: Turn) -> None:
-        """Decide from retrieval evidence and topic whether the articles cover the question.
-
-        Red flags never get here (they are answered with the escalation). Nothing close retrieved →
-        declined; a question naming the hamstring is covered; any other needs strong similarity, or its
-        rarer words found in the retrieved passages, or moderate similarity with few words the articles
-        (and the reviewed red-flag rules) never use. Creative writing is never covered.
-        """
-        s = self.settings
-        relevance = turn.draft.relevance
-        if wants_creative_writing(turn.question) or relevance < s.min_relevance or turn.draft.lead is None:
-            covered = False
-        elif names_the_subject(turn.query):
-            covered = True
-        else:
-            content = unknown_focus_terms(turn.question, set())
-            foreign = unknown_focus_terms(turn.question, self.vocabulary)
-            share = len(foreign) / len(content) if content else 0.0
-            covered = (
-                relevance >= s.scope_strong_relevance
-                or self.generator.bank.coverage(turn.question, turn.passages) >= s.scope_min_coverage
-                or (relevance >= s.scope_moderate_relevance and share < s.scope_max_foreign_share)
-            )
-        if not covered:
-            turn.declined = DECLINE_TEXT
-
-    def _answer(self, turn: Turn) -> Answer:
-        if turn.declined:
-            return Answer(text=turn.declined, out_of_scope=True)
-        if turn.red_flags.escalate:
-            return self._escalate(turn.red_flags)
-        book = CitationBook(self.articles)
-        parts: list[str] = []
-        draft = turn.draft
-        if draft and draft.lead:
-            parts.append(f"{inline(draft.lead.text)} [{book.cite(draft.lead.source_id, draft.lead.text)}]")
-            if draft.support:
-                parts.append("\n".join(f"- {inline(q.text)} [{book.cite(q.source_id, q.text)}]" for q in draft.support))
-        else:
-            parts.append(NOTHING_FOUND)
-        if turn.red_flags.informational:
-            reasons = "; ".join(dict.fromkeys(h.reason for h in turn.red_flags.informational))
-            markers = " ".join(f"[{book.cite(s, q)}]" for s, q in self.red_flags.evidence_for(turn.red_flags)[:MAX_EVIDENCE])
-            parts.append(f"**If this is happening to you:** {reasons} is a reason to stop running and get assessed by a doctor or physiotherapist. {markers}".rstrip())
-        conflicts = self._disagreements(turn)
-        for conflict in conflicts:
-            parts.append(conflict_block(conflict, book))
-        parts.append(REMINDER)
-        return Answer(text="\n\n".join(parts), citations=book.citations, conflicts=conflicts)
-
-    def _escalate(self, verdict: RedFlagVerdict) -> Answer:
-        """The notice, then only the vetted article sentences about getting assessed: no retrieved
-        sentence is said here, since any of them could read as permission to carry on."""
-        book = CitationBook(self.articles)
-        escalation = self.red_flags.escalation(verdict)
-        parts = [escalation_block(escalation)]
-        evidence = self.red_flags.evidence_for(verdict)[:MAX_EVIDENCE]
-        if evidence:
-            parts.append("What the articles say:\n" + "\n".join(f"- “{inline(q)}” [{book.cite(s, q)}]" for s, q in evidence))
-        parts.append(REMINDER)
-        return Answer(text="\n\n".join(parts), citations=book.citations, escalation=escalation)
-
-    def _disagreements(self, turn: Turn) -> list[Conflict]:
-        # Registered topics are recognised in the question with the turns it leans on (the folded query).
-        found = [self.conflicts.as_conflict(t) for t in self.conflicts.topics_in(turn.query)]
-        found += passage_disagreements(turn.passages, self.conflicts)
-        seen, unique = set(), []
-        for c in found:
-            if c.topic not in seen:
-                seen.add(c.topic)
-                unique.append(c)
-        return unique
-
-    # ---- wiring ---------------------------------------------------------------------------------
-
-    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
-        """Answer one question; `history` is the conversation so far, oldest first."""
-        turn = Turn(question=check_question(question, self.settings), history=check_history(history, self.settings))
-        with self._lock:
-            self._follow_reindex()
-            self._screen(turn)
-            if not (turn.declined or turn.injection or turn.red_flags.escalate):
-                self._retrieve(turn)
-                self._compose(turn)
-                self._judge_scope(turn)
-            return self._answer(turn)
-
-    def as_runnable(self) -> RunnableLambda:
-        """The chain as a LangChain Runnable: {"question": str, "history": [...]} → Answer."""
-        return RunnableLambda(lambda x: self.ask(x["question"], x.get("history")), name="hamstring-bot")
-
-
-def manifest_model(settings: Settings) -> str:
-    """With an injected embedder (tests), trust whatever model the index says it was built with."""
-    from ingest.index import read_manifest
-
-    manifest = read_manifest(settings)
-    return manifest.model if manifest else ""
+            return self.snapshot
+        if stamp == self._seen_stamp:
+            return self.snapshot
+        with self._reload:
+            if stamp != self._seen_stamp:
+                try:
+                    self.snapshot = Snapshot.open(self.settings, self.model, self.embeddings, self.tuning)
+                except HamstringBotError as exc:
+                    log.warning("index changed but could not be reloaded; still answering from the previous one: %s", exc)
+                self._seen_stamp = stamp
+        return self.snapshot

@@ -1,4 +1,4 @@
-"""The `hamstring-bot` command: ask one question, chat in the terminal, or build the index.
+"""The `hamstring-bot` command: ask one question, chat in the terminal, list candidate disagreements.
 
 Errors a user can fix are printed as one plain message (exit 2), never as a stack trace.
 """
@@ -6,9 +6,12 @@ Errors a user can fix are printed as one plain message (exit 2), never as a stac
 import argparse
 import sys
 
-from bot.errors import HamstringBotError
-from bot.settings import Settings
-from bot.types import Answer
+from bot.chain import Bot
+from bot.guardrails.conflicts import ConflictRegistry, candidate_disagreements
+from core.corpus import load_articles
+from core.errors import HamstringBotError
+from core.settings import Settings
+from core.types import Answer, Message
 
 
 def render(answer: Answer) -> str:
@@ -24,7 +27,7 @@ def render(answer: Answer) -> str:
 
 def chat(bot) -> None:
     print("hamstring-bot — ask about hamstring pain in runners. Empty line or Ctrl-D to quit. Not a diagnosis.")
-    history: list[dict] = []
+    history: list[Message] = []
     while True:
         try:
             question = input("\nyou> ").strip()
@@ -39,7 +42,19 @@ def chat(bot) -> None:
             print(f"bot> {exc}")
             continue
         print("bot> " + render(answer))
-        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+        history += [Message(role="user", content=question), Message(role="assistant", content=answer.text)]
+
+
+def review_disagreements(settings: Settings) -> None:
+    """Likely disagreements between the articles that corpus/conflicts.yaml does not hold yet, for a curator."""
+    registry = ConflictRegistry.load(settings.conflicts_path)
+    candidates = candidate_disagreements(load_articles(settings.articles_dir, settings.max_article_bytes), registry)
+    if not candidates:
+        print(f"No candidate disagreements outside {settings.conflicts_path}.")
+    else:
+        print(f"{len(candidates)} candidate disagreement(s) not in {settings.conflicts_path} — review them:")
+    for c in candidates:
+        print(f"  - {c.action}: {c.source_for} “{c.sentence_for}” vs {c.source_against} “{c.sentence_against}”")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,16 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
     sub.add_parser("chat", help="a conversation in the terminal")
-    ingest = sub.add_parser("ingest", help="build or update the search index")
-    ingest.add_argument("--rebuild", action="store_true")
+    sub.add_parser("disagreements", help="list disagreements between the articles that corpus/conflicts.yaml lacks")
     args = parser.parse_args(argv)
-    if args.command == "ingest":
-        from ingest.__main__ import main as ingest_main
-
-        return ingest_main(["--rebuild"] if args.rebuild else [])
     try:
-        from bot.chain import Bot
-
+        if args.command == "disagreements":
+            review_disagreements(Settings())
+            return 0
         bot = Bot.load(Settings())
         if args.command == "chat":
             chat(bot)

@@ -3,74 +3,15 @@
 Built from LangChain parts, so `HybridRetriever` is a Runnable like any other retriever.
 """
 
-import re
-from collections import OrderedDict
-
 from langchain_chroma import Chroma
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
-from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from rank_bm25 import BM25Okapi
 
-from bot.types import Chunk, Passage
-
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being below
-    between both but by can could did do does doing don down during each few for from further had has have having
-    he her here hers herself him himself his how i if in into is it its itself just let me more most my myself no
-    nor not now of off on once only or other our ours ourselves out over own same she should so some such than that
-    the their theirs them themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself yourselves get got im ive
-    dont doesnt cant isnt whats wat thing things really much many one ones way lot lots please tell know want anything""".split()
-)
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}[A-Za-z]?\b\.?")
-
-
-def words(text: str) -> list[str]:
-    """Lowercased word tokens; apostrophes folded ("don’t" → "dont"), dotted acronyms joined ("R.I.C.E" → "rice")."""
-    text = _DOTTED.sub(lambda m: m.group().replace(".", ""), text)
-    return _WORD.findall(text.lower().replace("’", "").replace("'", ""))
-
-
-def stem(word: str) -> str:
-    """A deliberately light stemmer: enough that "stretches"/"stretching" meet "stretch"."""
-    for suffix in ("ings", "ing", "ions", "ion", "edly", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            break
-    # "overstride" and "overstriding" meet at "overstrid".
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
-
-
-def content_terms(text: str) -> list[str]:
-    """Stemmed words that carry meaning (no stopwords): BM25's tokens, and the basis of overlap checks."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
-
-
-class QueryCache(Embeddings):
-    """Wraps an embedder so a question embedded for retrieval is not embedded again for answering."""
-
-    def __init__(self, inner: Embeddings, size: int = 256):
-        self.inner = inner
-        self.size = size
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.inner.embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        if text in self._cache:
-            self._cache.move_to_end(text)
-            return self._cache[text]
-        vector = self.inner.embed_query(text)
-        self._cache[text] = vector
-        if len(self._cache) > self.size:
-            self._cache.popitem(last=False)
-        return vector
+from core.index import search_text
+from core.text import STOPWORDS, content_terms, words
+from core.types import Chunk, Passage
 
 
 class LexicalRetriever(BaseRetriever):
@@ -126,19 +67,6 @@ class HybridRetriever(BaseRetriever):
         return [_with(e["doc"], fused_score=e["score"], rank=i, **e["meta"]) for i, e in enumerate(ranked, start=1)]
 
 
-def fuse_ranks(rankings: list[list[str]], rrf_k: int = 60) -> list[tuple[str, float]]:
-    """Plain reciprocal rank fusion over lists of ids, best first (the rule HybridRetriever applies).
-
-    >>> fuse_ranks([["a", "b"], ["b", "c"]], rrf_k=1)
-    [('b', 0.8333333333333333), ('a', 0.5), ('c', 0.3333333333333333)]
-    """
-    scores: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (rrf_k + rank)
-    return sorted(scores.items(), key=lambda kv: -kv[1])
-
-
 def _with(doc: Document, **extra) -> Document:
     return Document(id=doc.id, page_content=doc.page_content, metadata={**doc.metadata, **extra})
 
@@ -159,8 +87,6 @@ def to_passage(doc: Document) -> Passage:
 
 
 def build_retriever(store: Chroma, chunks: list[Chunk], k_dense: int, k_lexical: int, k: int, rrf_k: int) -> HybridRetriever:
-    from ingest.chunking import search_text
-
     # BM25 sees the same title-and-section context as the embeddings; documents keep the verbatim text.
     lexical = LexicalRetriever.build([chunk_document(c) for c in chunks], [search_text(c) for c in chunks], k_lexical)
     return HybridRetriever(dense=DenseRetriever(store=store, k=k_dense), lexical=lexical, k=k, rrf_k=rrf_k)

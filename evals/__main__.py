@@ -7,16 +7,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.errors import HamstringBotError
-from bot.settings import Settings
+from core.errors import HamstringBotError
+from core.settings import Settings
 from evals.checks import Corpus
-from bot.errors import EvalError, EvalSetError
+from evals.errors import EvalError, EvalSetError
 from evals.remote import RemoteBot
 from evals.report import summary, write_report
 from evals.runner import AskingBot, evaluate
 from evals.schema import QuestionSet, check_sources, load_set
 from evals.thresholds import load_thresholds
-from ingest.corpus import load_articles
+from core.corpus import load_articles
 
 EXIT_OK, EXIT_THRESHOLDS, EXIT_USAGE = 0, 1, 2
 

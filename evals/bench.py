@@ -1,5 +1,6 @@
 """Speed and retrieval benchmark: ingest from cold, cold load + first answer, warm latency, guardrail cost,
-and first-citation accuracy against the plain recipe (1000/200 splitter, MiniLM, Chroma, top-4).
+throughput at concurrency 1, 2 and 4, and first-citation accuracy against the plain recipe (1000/200
+splitter, MiniLM, Chroma, top-4).
 
 Run: `make bench` (or `python -m evals.bench [--out FILE]`); figures print and are saved as JSON.
 """
@@ -10,23 +11,27 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
 
-from bot.settings import PROJECT_ROOT, Settings
+from bot.chain import Bot, compose, covered, disagreements, retrieve, screen
+from core.questions import check
+from core.settings import PROJECT_ROOT, Settings
 from evals.metrics import percentile
 from evals.schema import Case, load_set
+from ingest import ensure_index
 
 COLD_INGEST = """
 import sys, time; t = time.perf_counter()
-from bot.settings import Settings; from ingest import run_ingest
+from core.settings import Settings; from ingest import run_ingest
 s = run_ingest(Settings(data_dir=sys.argv[1]), progress=False)
 print(time.perf_counter() - t)
 """
 COLD_ANSWER = """
 import sys, time; t = time.perf_counter()
-from bot.settings import Settings; from bot.chain import Bot
+from core.settings import Settings; from bot.chain import Bot
 bot = Bot.load(Settings(data_dir=sys.argv[1])); bot.ask("Should I stretch after a run?")
 print(time.perf_counter() - t)
 """
@@ -47,28 +52,37 @@ def warm_latency(bot, questions: list[str], rounds: int) -> dict:
     return {"n": len(timings), "p50_ms": percentile(timings, 50), "p95_ms": percentile(timings, 95), "max_ms": max(timings)}
 
 
-def guardrail_cost(bot, questions: list[str], rounds: int) -> dict:
+def guardrail_cost(bot: Bot, questions: list[str], rounds: int) -> dict:
     """Milliseconds per answer spent in the guardrail steps (screening, scope, disagreements)."""
-    from bot.chain import Turn
-
     spent = []
+    snap = bot.snapshot
     for _ in range(rounds):
         for q in questions:
-            turn = Turn(question=q, history=[])
+            question = check(q, [], bot.settings)
             t = time.perf_counter()
-            bot._screen(turn)
+            screening = screen(snap, question)
             g = time.perf_counter() - t
-            if turn.declined:
+            if screening.injection or screening.red_flags.escalate:
                 spent.append(g * 1000)
                 continue
-            bot._retrieve(turn)
-            bot._compose(turn)
+            retrieval = retrieve(snap, bot.embeddings, question, bot.settings, bot.tuning)
+            draft = compose(snap, question, retrieval)
             t = time.perf_counter()
-            bot._judge_scope(turn)
-            if not turn.declined:
-                bot._disagreements(turn)
+            if covered(snap, question, retrieval, draft, bot.settings):
+                disagreements(snap, retrieval)
             spent.append((g + time.perf_counter() - t) * 1000)
     return {"p50_ms": percentile(spent, 50), "p95_ms": percentile(spent, 95), "max_ms": max(spent)}
+
+
+def throughput(bot: Bot, questions: list[str], concurrency: int, rounds: int) -> float:
+    """Answers per second with `concurrency` askers at once. Questions are made unique per round so the
+    query cache does not turn the measurement into cache lookups."""
+    asks = [f"{q} ({r})" for r in range(rounds) for q in questions]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(bot.ask, asks[:concurrency]))  # threads started and warm
+        started = time.perf_counter()
+        list(pool.map(bot.ask, asks))
+    return len(asks) / (time.perf_counter() - started)
 
 
 def first_citation_accuracy(bot, cases: list[Case]) -> tuple[float, list[str]]:
@@ -119,9 +133,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "test-artifacts" / "bench.json")
     args = parser.parse_args(argv)
 
-    from bot.chain import Bot
-    from ingest import ensure_index
-
     settings = Settings()
     ensure_index(settings, progress=False)
     cases = load_set(args.set)[0].cases
@@ -136,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     results["warm_ask"] = warm_latency(bot, questions, args.rounds)
     results["guardrails"] = guardrail_cost(bot, questions, args.rounds)
+    results["answers_per_second"] = {str(n): throughput(bot, questions, n, args.rounds) for n in (1, 2, 4)}
     ours, our_misses = first_citation_accuracy(bot, cases)
-    plain, plain_misses = plain_recipe_accuracy(settings, bot.embeddings, cases)
+    plain, plain_misses = plain_recipe_accuracy(settings, core.embeddings, cases)
     results["first_citation_right_source"] = {"hamstring_bot": ours, "plain_recipe_top_hit": plain, "questions": len(cases)}
     results["misses"] = {"hamstring_bot": our_misses, "plain_recipe": plain_misses}
 
@@ -148,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cold Bot.load + first answer     {results['cold_load_and_first_answer_s']:.1f} s   (target < 8 s)")
     print(f"warm ask  p50 {w['p50_ms']:.1f} ms  p95 {w['p95_ms']:.1f} ms  max {w['max_ms']:.1f} ms over {w['n']}   (target p95 < 50 ms)")
     print(f"guardrails p50 {g['p50_ms']:.2f} ms  p95 {g['p95_ms']:.2f} ms per answer   (target < 5 ms)")
+    aps = results["answers_per_second"]
+    print("throughput (answers/s)           " + "   ".join(f"concurrency {n}: {aps[n]:.1f}" for n in aps)
+          + f"   (×{aps['2'] / aps['1']:.2f} at 2, ×{aps['4'] / aps['1']:.2f} at 4)")
     print(f"first citation right source: hamstring-bot {f['hamstring_bot']:.0%} vs plain recipe top hit {f['plain_recipe_top_hit']:.0%} ({f['questions']} questions)")
     for miss in our_misses:
         print(f"  miss: {miss}")

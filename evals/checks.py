@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.types import Answer, Article, Citation, Conflict
+from core.corpus import quote_problem
+from core.types import Answer, Article, Citation, Conflict
 from evals.results import CheckResult
 from evals.schema import Expect, alternatives
 
@@ -42,14 +43,7 @@ class Corpus:
 
     def quote_problem(self, source_id: str, quote: str) -> str | None:
         """None when `quote` is verbatim text of article `source_id`, else what is wrong with it."""
-        if source_id not in self.bodies:
-            return f"unknown source {source_id!r}"
-        flat = " ".join(quote.split())
-        if not flat:
-            return f"empty quote from {source_id}"
-        if flat not in self.bodies[source_id]:
-            return f"quote not verbatim in {source_id}: {_clip(flat)!r}"
-        return None
+        return quote_problem(self.bodies, source_id, quote, reflowed=True)
 
 
 def judge(expect: Expect, answer: Answer, corpus: Corpus) -> list[CheckResult]:
@@ -164,7 +158,3 @@ def two_sided_conflicts(answer: Answer) -> list[Conflict]:
 def first_citation(answer: Answer) -> Citation | None:
     """The citation a reader meets first: the lowest number."""
     return min(answer.citations, key=lambda c: c.n, default=None)
-
-
-def _clip(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

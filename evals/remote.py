@@ -8,8 +8,8 @@ import time
 import httpx
 from pydantic import ValidationError
 
-from bot.types import Answer
-from bot.errors import RemoteBotError
+from core.types import Answer
+from evals.errors import RemoteBotError
 
 MAX_RETRY_WAIT_S = 60.0
 

@@ -26,6 +26,25 @@ def write_report(report: Report, folder: Path) -> list[Path]:
     return paths
 
 
+# ---- the metric table, for the terminal and report.md ------------------------------------------------
+
+
+def metric_rows(report: Report) -> list[tuple[str, str, str, str, bool]]:
+    """(label, value, n, bar, bar met) for every metric the run measured; bar is "" when none was set."""
+    m = report.metrics
+    bars = {b.metric: b for b in report.thresholds}
+    rows = []
+    for name, info in METRICS.items():
+        field = getattr(m, name)
+        if field is None:
+            continue
+        count = f"{field.hits}/{field.total}" if isinstance(field, Rate) else str(len(m.latency_samples))
+        bar = bars.get(name)
+        shown_bar = f"{'≥' if bar.bound == 'min' else '≤'} {_fmt(bar.bar, info.unit)}" if bar else ""
+        rows.append((info.label, _fmt(value(m, name), info.unit), count, shown_bar, bool(bar and bar.passed)))
+    return rows
+
+
 # ---- terminal --------------------------------------------------------------------------------------
 
 
@@ -34,19 +53,10 @@ def summary(report: Report, max_failures: int = 40) -> str:
     m = report.metrics
     sets = ", ".join(f"{s.name} ({s.cases} cases)" for s in report.sets)
     lines = [f"{sets} · {report.target} · {report.repeat} run(s) · {report.wall_seconds:.1f} s", ""]
-    bars = {b.metric: b for b in report.thresholds}
     lines.append(f"{'metric':<24} {'value':>8} {'n':>9}  bar")
-    for name, info in METRICS.items():
-        field = getattr(m, name)
-        if field is None:
-            continue
-        count = f"{field.hits}/{field.total}" if isinstance(field, Rate) else f"{len(m.latency_samples)}"
-        bar = bars.get(name)
-        verdict = ""
-        if bar:
-            sign = "≥" if bar.bound == "min" else "≤"
-            verdict = f"{sign} {_fmt(bar.bar, info.unit)}  {'ok' if bar.passed else 'FAIL'}"
-        lines.append(f"{info.label:<24} {_fmt(value(m, name), info.unit):>8} {count:>9}  {verdict}".rstrip())
+    for label, shown, count, bar, passed in metric_rows(report):
+        verdict = f"{bar}  {'ok' if passed else 'FAIL'}" if bar else ""
+        lines.append(f"{label:<24} {shown:>8} {count:>9}  {verdict}".rstrip())
     lines += ["", "per check:"]
     lines += [f"  {name:<22} {_fmt(rate.value, 'rate'):>8} {rate.hits:>4}/{rate.total}" for name, rate in m.check_pass_rates.items()]
     lines += ["", "per category:"]
@@ -85,15 +95,9 @@ def markdown(report: Report) -> str:
         "| metric | value | n | bar |",
         "|---|---:|---:|---|",
     ]
-    bars = {b.metric: b for b in report.thresholds}
-    for name, info in METRICS.items():
-        field = getattr(m, name)
-        if field is None:
-            continue
-        count = f"{field.hits}/{field.total}" if isinstance(field, Rate) else str(len(m.latency_samples))
-        bar = bars.get(name)
-        verdict = f"{'≥' if bar.bound == 'min' else '≤'} {_fmt(bar.bar, info.unit)} {'✅' if bar.passed else '❌'}" if bar else ""
-        out.append(f"| {info.label} | {_fmt(value(m, name), info.unit)} | {count} | {verdict} |")
+    for label, shown, count, bar, passed in metric_rows(report):
+        verdict = f"{bar} {'✅' if passed else '❌'}" if bar else ""
+        out.append(f"| {label} | {shown} | {count} | {verdict} |")
     out += ["", "## Pass rate per check", "", "| check | pass rate | n |", "|---|---:|---:|"]
     out += [f"| {name} | {_fmt(r.value, 'rate')} | {r.hits}/{r.total} |" for name, r in m.check_pass_rates.items()]
     out += ["", "## Pass rate per category", "", f"![pass rate by category]({CATEGORY_CHART})", "",

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from bot.types import Answer
+from core.types import Answer
 from evals.schema import Expect
 
 

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from bot.types import Answer, Message
+from core.types import Answer, Message
 from evals.checks import Corpus, judge
 from evals.metrics import compute
 from evals.results import CaseResult, CheckResult, Report, SetInfo, TurnRecord

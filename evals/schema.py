@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
 
-from bot.errors import EvalSetError
+from evals.errors import EvalSetError
 
 
 def alternatives(item: str) -> list[str]:
@@ -82,7 +82,7 @@ class QuestionSet(BaseModel):
 def load_set(path: Path) -> tuple[QuestionSet, list[str]]:
     """Read and validate one set; returns it with warnings (unknown keys), or raises EvalSetError.
 
-    >>> qs, warnings = load_set(Path("evals/sets/core.yaml"))   # doctest: +SKIP
+    >>> qs, warnings = load_set(Path("evals/sets/core.yaml"))
     >>> qs.cases[0].turns[-1]
     'What are the three hamstring muscles?'
     """

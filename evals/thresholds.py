@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.errors import ThresholdsError
+from evals.errors import ThresholdsError
 from evals.metrics import METRICS, value
 from evals.results import BarResult, Metrics
 

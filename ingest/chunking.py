@@ -4,18 +4,12 @@ Every piece keeps its exact character span in the article body, so quotes are al
 """
 
 import hashlib
-import re
 
-import pysbd
+from core.corpus import sections
+from core.text import LIST_MARKER, sentence_spans
+from core.types import Article, Chunk
 
-from bot.types import Article, Chunk
-from ingest.corpus import sections
-
-# Bump when the way text is cut changes: the manifest records it, and a change forces a full rebuild.
-CHUNKER_VERSION = "3"
-
-_LIST_MARKER = re.compile(r"^(?:[-*]|\d+\.)\s+")
-_segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+# How text is cut is versioned by core.index.CHUNKER_VERSION: bump it when this module changes its output.
 
 
 def content_id(*parts: str) -> str:
@@ -34,18 +28,9 @@ def split_sentences(article: Article) -> list[Chunk]:
     for section in sections(body):
         for start, end in _lines_and_paragraphs(body, section.start, section.end):
             block = body[start:end]
-            marker = _LIST_MARKER.match(block)
+            marker = LIST_MARKER.match(block)
             offset = start + (marker.end() if marker else 0)
-            for span in _segmenter.segment(body[offset:end]):
-                s_start = offset + span.start
-                s_end = offset + span.end
-                # pysbd spans include trailing spaces; a quote should not.
-                while s_end > s_start and body[s_end - 1].isspace():
-                    s_end -= 1
-                while s_start < s_end and body[s_start].isspace():
-                    s_start += 1
-                if s_end > s_start:
-                    found.append((section.heading, s_start, s_end))
+            found += [(section.heading, s, e) for s, e in sentence_spans(body, offset, end)]
     occurrences = _occurrences([(heading, body[s:e]) for heading, s, e in found])
     return [
         Chunk(
@@ -99,16 +84,6 @@ def chunk_article(article: Article, sentences: list[Chunk], chunk_chars: int, ov
         )
         for i, group in enumerate(passages)
     ]
-
-
-def search_text(chunk: Chunk) -> str:
-    """What is embedded and indexed for a passage: its title and section, then its verbatim text.
-
-    Headings such as "Prevention" say what a passage is about better than its sentences do.
-    """
-    if chunk.kind == "sentence":
-        return chunk.text
-    return f"{chunk.title} › {chunk.section}\n{chunk.text}" if chunk.section else f"{chunk.title}\n{chunk.text}"
 
 
 def _occurrences(keys: list[tuple]) -> list[str]:

@@ -3,7 +3,7 @@
 The registry says how to recognise a question about each known disagreement and what each article says,
 verbatim; the detector flags sentences of different articles that give opposite advice about one action.
 
->>> registry = ConflictRegistry.load(Path("corpus/conflicts.yaml"))
+>>> registry = ConflictRegistry.load()
 >>> [topic.id for topic in registry.topics_in("My hamstrings feel tight, will stretching help?")]
 ['static-stretching', 'hamstring-tightness']
 >>> registry.topics_in("Should I warm up before speed work?")
@@ -17,20 +17,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from bot.errors import CorpusError
-from bot.guardrails.rulefile import Expression, RuleModel, Text, field_errors, load_rule_file, problem, repeated_ids
-from bot.types import Article, Conflict, ConflictPosition, Passage
+from core.rulefile import Expression, RuleModel, Text, field_errors, load_rule_file, problem, repeated_ids
+from core.settings import PROJECT_ROOT
+from core.text import LIST_MARKER, sentence_spans
+from core.text import rule_text  # read the way red_flags.yaml is read: one way to write patterns
+from core.types import Article, Conflict, ConflictPosition, Passage
 
+DEFAULT_PATH = PROJECT_ROOT / "corpus" / "conflicts.yaml"
 REGISTRY_VERSION = 1
-
-# Read text the way red_flags.yaml is read, so curators write patterns one way for both files.
-_APOSTROPHES = re.compile(r"['’‘`´]")
-_INNER_HYPHEN = re.compile(r"(?<=\w)[-‐‑–](?=\w)")
-
-
-def _normalise(text: str) -> str:
-    text = _INNER_HYPHEN.sub(" ", _APOSTROPHES.sub("", text.lower()))
-    return " ".join(text.split())
 
 
 # ---- the registry ---------------------------------------------------------------------------------
@@ -55,36 +49,22 @@ class ConflictTopic:
 class ConflictRegistry:
     """The reviewed disagreements of corpus/conflicts.yaml."""
 
-    def __init__(self, topics: list[ConflictTopic], path: Path):
+    def __init__(self, topics: list[ConflictTopic], detector: "Detector", path: Path):
         self.topics = topics
+        self.detector = detector
         self.path = path
         self._quotes = {position.quote for topic in topics for position in topic.positions}
 
     @classmethod
-    def load(cls, path: Path) -> "ConflictRegistry":
+    def load(cls, path: Path | None = None) -> "ConflictRegistry":
         """Read the registry; RulesError naming the file, topic and field for anything malformed."""
+        path = path or DEFAULT_PATH
         file = load_rule_file(path, ConflictsFile)
-        return cls([entry.conflict_topic() for entry in file.topics], path)
-
-    def verify(self, articles: list[Article]) -> None:
-        """CorpusError listing every quote that is no longer verbatim in its source article."""
-        bodies = {article.id: article.body for article in articles}
-        problems = []
-        for topic in self.topics:
-            for position in topic.positions:
-                if position.source_id not in bodies:
-                    problems.append(f"{self.path}: topic {topic.id}: no article with id {position.source_id!r}.")
-                elif position.quote not in bodies[position.source_id]:
-                    problems.append(
-                        f"{self.path}: topic {topic.id}: quote is no longer verbatim in {position.source_id}: "
-                        f"{position.quote!r}"
-                    )
-        if problems:
-            raise CorpusError("\n".join(problems) + "\nCopy each quote again from its article, word for word.")
+        return cls([entry.conflict_topic() for entry in file.topics], file.detector.compiled(), path)
 
     def topics_in(self, text: str) -> list[ConflictTopic]:
         """Registered topics a question is about; pass the question with earlier turns for a follow-up."""
-        text = _normalise(text)
+        text = rule_text(text)
         return [topic for topic in self.topics if topic.is_about(text)]
 
     def as_conflict(self, topic: ConflictTopic) -> Conflict:
@@ -94,12 +74,11 @@ class ConflictRegistry:
         """True when a registered topic already presents a disagreement between these two sentences."""
         if first in self._quotes or second in self._quotes:
             return True
-        first, second = _normalise(first), _normalise(second)
+        first, second = rule_text(first), rule_text(second)
         return any(topic.is_about(first) and topic.is_about(second) for topic in self.topics)
 
 
 # ---- reading corpus/conflicts.yaml ----------------------------------------------------------------
-# Keys the reader does not know are ignored, as they always were.
 
 
 def _recogniser(expression: str) -> str:
@@ -152,11 +131,30 @@ class TopicEntry(RuleModel):
         )
 
 
+_Checked = Annotated[Expression, AfterValidator(_compiles)]
+
+
+class DetectorEntry(RuleModel):
+    """The words the detector of unregistered disagreements looks for."""
+
+    actions: Annotated[dict[str, _Checked], Field(min_length=1)]
+    says_against: _Checked
+    says_for: _Checked
+    leads_against: _Checked
+    leads_for: _Checked
+
+    def compiled(self) -> "Detector":
+        names = list(self.actions)
+        action = re.compile("|".join(f"(?P<a{n}>(?<!\\w)(?:{p})(?!\\w))" for n, p in enumerate(self.actions.values())))
+        return Detector(names, action, *(re.compile(p) for p in (self.says_against, self.says_for, self.leads_against, self.leads_for)))
+
+
 class ConflictsFile(RuleModel):
-    """corpus/conflicts.yaml: the reviewed disagreements between the articles."""
+    """corpus/conflicts.yaml: the reviewed disagreements between the articles, and the detector's words."""
 
     version: Literal[REGISTRY_VERSION]
     topics: Annotated[list[TopicEntry], Field(min_length=1)]
+    detector: DetectorEntry
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "ConflictsFile":
@@ -170,44 +168,20 @@ class ConflictsFile(RuleModel):
 # A deliberately simple reading: find an action a sentence talks about, then whether the sentence
 # recommends it or warns against it. It flags for review; it never decides what is true.
 
-_ACTIONS = {
-    "stretching": r"(?<!dynamic )(?<!dynamically )(?:static |statically )?stretch(?:es|ing)?",
-    "foam rolling": r"foam roll\w*",
-    "massage": r"(?:self )?massag\w*",
-    "cycling": r"cycling|stationary bike|bike|biking",
-    "running through pain": (
-        r"keep running|keep going|continu\w* to run|continu\w* running|run\w* through|work\w* through|"
-        r"push\w* through|tough\w* out"
-    ),
-    "strength training": r"strength training|strength work|strengthen\w*",
-    "hill running": r"hills?|uphill running",
-    "ice": r"ice|icing",
-    "heat": r"heat",
-    "rest": r"rest|resting",
-    "squats and lunges": r"squat\w*|lunges?|lunging",
-    "anti-inflammatory medication": r"anti inflammatory\w*",
-}
-_ACTION = re.compile("|".join(f"(?P<a{n}>(?<!\\w)(?:{p})(?!\\w))" for n, p in enumerate(_ACTIONS.values())))
-_ACTION_NAMES = list(_ACTIONS)
+@dataclass(frozen=True)
+class Detector:
+    """The detector's compiled words (corpus/conflicts.yaml, `detector:`)."""
 
-# Warnings and recommendations in what a sentence says about the action (after it) ...
-_SAYS_AGAINST = re.compile(
-    r"\b(?:makes? (?:\w+ ){0,2}worse|aggravat\w*|harm|impractical|impossible|wont help|prevent\w* healing|"
-    r"worsen\w*|increase (?:compression|stress|injury risk)|compromise|should not|shouldnt|not be)\b"
-)
-_SAYS_FOR = re.compile(
-    r"\b(?:can help|may help|helps?|helpful|useful|is key|critical|important|recommended|benefits?|better|works? "
-    r"(?:very )?well|fantastic|good|aids?|improve\w*|ideal|soothes?|relieves?|advisable|heal|warrants)\b"
-)
-# ... and in how the sentence leads up to it.
-_LEADS_AGAINST = re.compile(r"\b(?:avoid\w*|never|do not|dont|rather than|instead of|not|stop)\b")
-_LEADS_FOR = re.compile(
-    r"^(?:perform|try|use|add|apply|do|start|include|make)\b|\b(?:should|critical to|important to|recommend\w*)\b"
-)
+    action_names: list[str]
+    action: re.Pattern
+    says_against: re.Pattern
+    says_for: re.Pattern
+    leads_against: re.Pattern
+    leads_for: re.Pattern
+
+
 _CONDITION = re.compile(r"\b(?:if|unless|when|whether)\b")
 _CLAUSE = re.compile(r"[,;:()]|\s[-–—]\s")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_LIST_MARK = re.compile(r"^(?:[-*]|\d+\.)\s+")
 
 
 @dataclass(frozen=True)
@@ -239,27 +213,27 @@ def sentences(text: str) -> list[str]:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        line = _LIST_MARK.sub("", line)
-        found.extend(part for part in _SENTENCE_END.split(line) if part)
+        line = LIST_MARKER.sub("", line)
+        found.extend(line[start:end] for start, end in sentence_spans(line))
     return found
 
 
-def advice_in(sentence: str, source_id: str, title: str) -> list[Advice]:
+def advice_in(sentence: str, source_id: str, title: str, words: Detector) -> list[Advice]:
     """The actions a sentence recommends or warns against; neutral mentions are left out."""
     found = []
-    for clause in _CLAUSE.split(_normalise(sentence)):
-        mentions = list(_ACTION.finditer(clause))
+    for clause in _CLAUSE.split(rule_text(sentence)):
+        mentions = list(words.action.finditer(clause))
         for i, mention in enumerate(mentions):
             after_end = mentions[i + 1].start() if i + 1 < len(mentions) else len(clause)
-            stance = _stance(clause[: mention.start()], clause[mention.end() : after_end])
+            stance = _stance(clause[: mention.start()], clause[mention.end() : after_end], words)
             if stance:
-                action = _ACTION_NAMES[int(mention.lastgroup[1:])]
+                action = words.action_names[int(mention.lastgroup[1:])]
                 found.append(Advice(action, stance, source_id, title, sentence))
     return found
 
 
-def _stance(before: str, after: str) -> Literal["for", "against"] | None:
-    against, support = _SAYS_AGAINST.search(after), _SAYS_FOR.search(after)
+def _stance(before: str, after: str, words: Detector) -> Literal["for", "against"] | None:
+    against, support = words.says_against.search(after), words.says_for.search(after)
     if against or support:
         # what is said first about the action is what is said about it
         if against and (not support or against.start() < support.start()):
@@ -267,9 +241,9 @@ def _stance(before: str, after: str) -> Literal["for", "against"] | None:
         return "for"
     if _CONDITION.search(before):
         return None  # "if you don't have a foam roller" sets a condition; it advises nothing
-    if _LEADS_AGAINST.search(before):
+    if words.leads_against.search(before):
         return "against"
-    if _LEADS_FOR.search(before.strip()):
+    if words.leads_for.search(before.strip()):
         return "for"
     return None
 
@@ -297,7 +271,7 @@ def passage_disagreements(passages: list[Passage], registry: ConflictRegistry) -
         item
         for passage in passages
         for sentence in sentences(passage.chunk.text)
-        for item in advice_in(sentence, passage.chunk.source_id, passage.chunk.title)
+        for item in advice_in(sentence, passage.chunk.source_id, passage.chunk.title, registry.detector)
     ]
     conflicts = []
     for action, (for_it, against_it) in _opposed(advice, registry).items():
@@ -324,14 +298,14 @@ def passage_disagreements(passages: list[Passage], registry: ConflictRegistry) -
     return conflicts
 
 
-def candidate_disagreements(articles: list[Article], registry: ConflictRegistry | None = None) -> list[Candidate]:
+def candidate_disagreements(articles: list[Article], registry: ConflictRegistry) -> list[Candidate]:
     """Corpus-wide scan for disagreements a curator may want to register; one candidate per action and pair
-    of articles. With a registry, disagreements it already presents are left out."""
+    of articles, leaving out those the registry already presents."""
     advice = [
         item
         for article in articles
         for sentence in sentences(article.body)
-        for item in advice_in(sentence, article.id, article.title)
+        for item in advice_in(sentence, article.id, article.title, registry.detector)
     ]
     candidates, seen = [], set()
     for action, (for_it, against_it) in _opposed(advice, registry).items():

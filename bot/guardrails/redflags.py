@@ -1,6 +1,6 @@
 """Red-flag escalation: recognise symptoms in a runner's messages that need a clinician, not self-care.
 
-Symptoms, runners' words for them, advice and the article sentences behind it are data (red_flags.yaml,
+Symptoms, runners' words for them, advice and the article sentences behind it are data (corpus/red_flags.yaml,
 for a physio to review); this module applies them clause by clause, minding negation and hypotheticals.
 
 >>> rules = RedFlagRules.load()
@@ -18,19 +18,19 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, StrictBool, StrictStr, field_validator, model_validator
 
-from bot.errors import CorpusError
-from bot.guardrails.rulefile import Expression, RuleModel, Text, field_errors, load_rule_file, problem, repeated_ids
-from bot.types import Article, Escalation
+from core.rulefile import Expression, RuleModel, Text, field_errors, load_rule_file, problem, repeated_ids
+from core.settings import PROJECT_ROOT
+from core.text import APOSTROPHES
+from core.text import rule_text
+from core.types import Escalation
 
-RULES_PATH = Path(__file__).with_name("red_flags.yaml")
+RULES_PATH = PROJECT_ROOT / "corpus" / "red_flags.yaml"
 RULES_VERSION = 1
 
 # ---- how messages are read ------------------------------------------------------------------------
 # Language mechanics, not medical knowledge: which words negate a symptom, which make it hypothetical,
 # which make a clause about the runner (or someone they know) rather than a general question.
 
-_APOSTROPHES = re.compile(r"['’‘`´]")
-_INNER_HYPHEN = re.compile(r"(?<=\w)[-‐‑–](?=\w)")
 _SENTENCE = re.compile(r"[^.!?;:\n]+[.!?;:\n]*")
 # A clause break resets negation: "I didn't feel a pop but it's badly bruised" is bruised.
 _CLAUSE_BREAK = re.compile(r",? *\b(?:but|though|although|however|whereas|except that|yet)\b|\s[-–—]+\s")
@@ -80,16 +80,9 @@ _OWN_EXPERIENCE = re.compile(
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def _normalise(text: str) -> str:
-    """Lower-case, drop apostrophes, read inner hyphens as spaces, one space between words."""
-    text = _APOSTROPHES.sub("", text.lower())
-    text = _INNER_HYPHEN.sub(" ", text)
-    return "\n".join(" ".join(line.split()) for line in text.splitlines())
-
-
 def _clauses(message: str) -> list[str]:
     clauses = []
-    for sentence in _SENTENCE.findall(_normalise(message)):
+    for sentence in _SENTENCE.findall(rule_text(message)):
         for clause in _CLAUSE_BREAK.split(sentence):
             clause = clause.strip(" .!?;:\n")
             if clause:
@@ -188,7 +181,7 @@ class RedFlagRules:
         personal: dict[str, RedFlagHit] = {}
         informational: dict[str, RedFlagHit] = {}
         for index, message in enumerate(user_messages):
-            own_experience = bool(_OWN_EXPERIENCE.search(_normalise(message)))
+            own_experience = bool(_OWN_EXPERIENCE.search(rule_text(message)))
             for clause in _clauses(message):
                 for flag in self.flags:
                     for match in flag.pattern.finditer(clause):
@@ -227,21 +220,8 @@ class RedFlagRules:
         phrases = [phrase for rule in file.rules for phrase in rule.phrases + rule.patterns]
         return {w for phrase in phrases for w in re.findall(r"[a-z]+", phrase.lower())}
 
-    def verify(self, articles: list[Article]) -> None:
-        """CorpusError naming every evidence quote that is no longer verbatim in its article."""
-        bodies = {article.id: article.body for article in articles}
-        problems = []
-        for evidence_id, (source_id, quote) in self._evidence.items():
-            if source_id not in bodies:
-                problems.append(f"{self.path}: evidence {evidence_id}: no article with id {source_id!r}.")
-            elif quote not in bodies[source_id]:
-                problems.append(f"{self.path}: evidence {evidence_id}: quote is no longer verbatim in {source_id}: {quote!r}")
-        if problems:
-            raise CorpusError("\n".join(problems) + "\nCopy each quote again from its article, word for word.")
-
 
 # ---- reading red_flags.yaml -----------------------------------------------------------------------
-# Keys the reader does not know are ignored, as they always were.
 
 
 class EvidenceEntry(RuleModel):
@@ -298,7 +278,7 @@ class RedFlagsFile(RuleModel):
         evidence_ids = {item.id for item in self.evidence}
         flags: list[RedFlag] = []
         alternatives = {
-            name: "(?:" + "|".join(_APOSTROPHES.sub("", fragment) for fragment in fragments) + ")"
+            name: "(?:" + "|".join(APOSTROPHES.sub("", fragment) for fragment in fragments) + ")"
             for name, fragments in self.words.items()
         }
         for n, rule in enumerate(self.rules):
@@ -307,7 +287,7 @@ class RedFlagsFile(RuleModel):
                 problems.append(
                     (("rules", n, "evidence"), f"unknown evidence ids {unknown}; define them under evidence:.")
                 )
-            parts = [re.escape(_normalise(phrase)) for phrase in rule.phrases]
+            parts = [re.escape(rule_text(phrase)) for phrase in rule.phrases]
             for k, pattern in enumerate(rule.patterns):
                 try:
                     parts.append(_expand(pattern, alternatives))
@@ -342,7 +322,7 @@ def _expand(pattern: str, alternatives: dict[str, str]) -> str:
         return alternatives[match.group(1)]
 
     # a quantifier such as {2} is left alone; {0,3} has a comma, so it never looks like a placeholder
-    expanded = _PLACEHOLDER.sub(lambda m: m.group() if m.group(1).isdigit() else substitute(m), _APOSTROPHES.sub("", pattern))
+    expanded = _PLACEHOLDER.sub(lambda m: m.group() if m.group(1).isdigit() else substitute(m), APOSTROPHES.sub("", pattern))
     try:
         re.compile(expanded)
     except re.error as exc:

@@ -1,6 +1,6 @@
 """Fixtures for the web app tests: a fake bot with canned answers, and live servers for the real one.
 
-The fake answers in the shape the real chain writes (warning and disagreement paragraphs in the text);
+The fake answers carry their parts as fields and their text drawn from them, as the real chain's do;
 `live_bot` runs `python app.py` over the run's real index, `club_site` serves the example page elsewhere.
 """
 
@@ -15,17 +15,22 @@ import httpx
 import pytest
 
 import app  # first, so gradio is imported with analytics already off
-from bot.errors import BadQuestion
-from bot.settings import PROJECT_ROOT, Settings
-from bot.types import Answer, Citation, Conflict, ConflictPosition, Escalation
+from core.errors import BadQuestion
+from core.settings import PROJECT_ROOT, Settings
+from core.markdown import REMINDER, markdown
+from core.questions import Question
+from core.types import Answer, Citation, Conflict, ConflictPosition, Escalation, Notice, Part
 
-REMINDER = "_General information from the cited articles, not a diagnosis. If in doubt, see a doctor or physiotherapist._"
+def drawn(answer: Answer) -> Answer:
+    """The canned answer with its Markdown text drawn from its fields, as the chain does."""
+    return answer.model_copy(update={"text": markdown(answer)})
 
-CITED = Answer(
-    text=(
-        "Strength work such as Nordic curls and bridges makes the hamstrings more resilient [1]\n\n"
-        "- Start with two sets of eight and add load slowly [2]\n\n" + REMINDER
-    ),
+
+CITED = drawn(Answer(
+    text="",
+    lead=Part(text="Strength work such as Nordic curls and bridges makes the hamstrings more resilient", citations=[1]),
+    items=[Part(text="Start with two sets of eight and add load slowly", citations=[2])],
+    reminder=REMINDER,
     citations=[
         Citation(
             n=1,
@@ -42,13 +47,11 @@ CITED = Answer(
             quote="Add weight gradually & keep <good> form.",  # markup-looking corpus text must stay text
         ),
     ],
-)
+))
 
-ESCALATED = Answer(
-    text=(
-        "**⚠️ Please get this assessed before you run again.**\n\n"
-        "You mentioned: a pop; bruising. Stop running and see a doctor or physiotherapist. [1]\n\n" + REMINDER
-    ),
+ESCALATED = drawn(Answer(
+    text="",
+    reminder=REMINDER,
     citations=[
         Citation(
             n=1,
@@ -59,18 +62,17 @@ ESCALATED = Answer(
         )
     ],
     escalation=Escalation(
-        reasons=["a pop", "bruising"], advice="Stop running and see a doctor or physiotherapist.", urgent=False
+        reasons=["a pop", "bruising"],
+        advice="Stop running and see a doctor or physiotherapist.",
+        urgent=False,
+        evidence=[Part(text="A popping sensation and bruising can mean a tear.", citations=[1])],
     ),
-)
+))
 
-DISAGREEING = Answer(
-    text=(
-        "Gentle stretching can ease tightness [1]\n\n"
-        "**The sources disagree — Static stretching.** The articles differ on stretching an injured hamstring.\n"
-        "- *How Runners Can Relieve Tight Hamstrings* — against: “Do not stretch an injured hamstring.” [2]\n"
-        "- *The Complete Guide to Managing Hamstring Pain and Injuries in Runners* — for: “Stretch gently.” [1]\n\n"
-        + REMINDER
-    ),
+DISAGREEING = drawn(Answer(
+    text="",
+    lead=Part(text="Gentle stretching can ease tightness", citations=[1]),
+    reminder=REMINDER,
     citations=[
         Citation(
             n=1,
@@ -92,14 +94,18 @@ DISAGREEING = Answer(
             topic="Static stretching",
             summary="The articles differ on stretching an injured hamstring.",
             positions=[
-                ConflictPosition(source_id="fitzgerald-tight-hamstrings", stance="against", quote="Do not stretch an injured hamstring."),
-                ConflictPosition(source_id="dack-complete-guide", stance="for", quote="Stretch gently."),
+                ConflictPosition(source_id="fitzgerald-tight-hamstrings", stance="against", quote="Do not stretch an injured hamstring.", n=2),
+                ConflictPosition(source_id="dack-complete-guide", stance="for", quote="Stretch gently.", n=1),
             ],
         )
     ],
-)
+))
 
-OUT_OF_SCOPE = Answer(text="I couldn't find anything in the five articles that answers that.", out_of_scope=True)
+OUT_OF_SCOPE = drawn(Answer(
+    text="",
+    out_of_scope=True,
+    notices=[Notice(kind="declined", text="I couldn't find anything in the five articles that answers that.")],
+))
 
 
 class FakeBot:
@@ -109,7 +115,9 @@ class FakeBot:
         self.settings = settings
         self.calls: list[tuple[str, list[dict]]] = []
 
-    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+    def ask(self, question: "str | Question", history: list[dict] | None = None) -> Answer:
+        if isinstance(question, Question):  # the web layer checks once and hands the Question over
+            question, history = question.text, [m.model_dump() for m in question.history]
         if not question.strip():
             raise BadQuestion("Please type a question about hamstring pain.")
         if len(question) > self.settings.max_message_chars:

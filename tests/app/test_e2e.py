@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from bot.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from ingest.corpus import load_articles
+from core.corpus import load_articles
 
 pytestmark = pytest.mark.integration
 

@@ -7,10 +7,11 @@ import csv
 import io
 
 import app
+from core.questions import check_history
 from web.feedback import FeedbackStore
+from web.limits import RateLimiter
 from web.render import render_answer, render_user, reveal
 
-TITLES = {"dack-complete-guide": "The Complete Guide", "fitzgerald-tight-hamstrings": "Tight Hamstrings"}
 
 
 def test_user_text_is_escaped_never_markup():
@@ -20,7 +21,7 @@ def test_user_text_is_escaped_never_markup():
 
 
 def test_citations_open_to_the_exact_quote_title_and_section(answers):
-    html = render_answer(answers.cited, TITLES)
+    html = render_answer(answers.cited)
     assert html.count('<details class="hb-citation">') == 2
     assert (
         "<summary>[1] The Complete Guide to Managing Hamstring Pain and Injuries in Runners — "
@@ -30,7 +31,7 @@ def test_citations_open_to_the_exact_quote_title_and_section(answers):
 
 
 def test_escalation_is_a_warning_block_above_the_answer(answers):
-    html = render_answer(answers.escalated, TITLES)
+    html = render_answer(answers.escalated)
     warning = html.index('<div class="hb-escalation" role="alert">')
     assert warning == 0
     assert html.index("Please get this assessed") > warning
@@ -39,25 +40,25 @@ def test_escalation_is_a_warning_block_above_the_answer(answers):
 
 
 def test_disagreement_is_its_own_block_with_each_side_and_source(answers):
-    html = render_answer(answers.disagreeing, TITLES)
+    html = render_answer(answers.disagreeing)
     block = html[html.index('<div class="hb-conflict">') :]
     assert block.index("The sources disagree — Static stretching") < block.index("</div>")
     assert "How Runners Can Relieve Tight Hamstrings* — against" in block
     assert html.count("The sources disagree") == 1
 
 
-def test_disagreement_missing_from_the_text_is_built_from_the_fields(answers):
-    bare = answers.disagreeing.model_copy(update={"text": "Gentle stretching can ease tightness [1]"})
-    html = render_answer(bare, TITLES)
-    assert '<div class="hb-conflict">' in html
-    assert "*Tight Hamstrings* — against: “Do not stretch an injured hamstring.”" in html
+def test_the_page_draws_from_the_fields_never_from_the_text(answers):
+    bare = answers.disagreeing.model_copy(update={"text": "whatever the text says"})
+    html = render_answer(bare)
+    assert "whatever the text says" not in html and '<div class="hb-conflict">' in html
+    assert "*How Runners Can Relieve Tight Hamstrings* — against: “Do not stretch an injured hamstring.” [2]" in html
 
 
 def test_streaming_shows_the_warning_first_then_grows_to_the_whole_answer(answers):
-    frames = list(reveal(answers.escalated, TITLES, step=3))
+    frames = list(reveal(answers.escalated, step=3))
     assert len(frames) > 2
     assert all(f.startswith('<div class="hb-escalation"') for f in frames)
-    assert "Sources" not in frames[0] and frames[-1] == render_answer(answers.escalated, TITLES)
+    assert "Sources" not in frames[0] and frames[-1] == render_answer(answers.escalated)
     assert [len(f) for f in frames[:-1]] == sorted(len(f) for f in frames[:-1])
 
 
@@ -84,7 +85,7 @@ def test_export_feedback_command_writes_a_csv_file(tmp_path, monkeypatch, capsys
 
 def test_rate_limiter_is_a_sliding_window_per_client():
     now = [0.0]
-    limiter = app.RateLimiter(limit=2, window=60, clock=lambda: now[0])
+    limiter = RateLimiter(limit=2, window=60, clock=lambda: now[0])
     assert limiter.retry_after("a") == 0 and limiter.retry_after("a") == 0
     assert limiter.retry_after("a") == 60
     assert limiter.retry_after("b") == 0  # another client is not affected
@@ -96,11 +97,11 @@ def test_rate_limiter_is_a_sliding_window_per_client():
 
 def test_history_is_cleaned_and_trimmed(settings):
     history = [{"role": "user", "content": "\x00"}] + [{"role": "user", "content": f"q{i}"} for i in range(6)]
-    assert app.trim_history(history, settings) == [{"role": "user", "content": f"q{i}"} for i in range(2, 6)]
+    assert [m.model_dump() for m in check_history(history, settings)] == [{"role": "user", "content": f"q{i}"} for i in range(2, 6)]
 
 
 def test_multi_line_quotes_stay_inside_their_citation(answers):
     listed = answers.cited.citations[0].model_copy(update={"quote": "Ideal exercises include:\n\n- Deadlifts\n- Bridges"})
-    html = render_answer(answers.cited.model_copy(update={"citations": [listed]}), TITLES)
+    html = render_answer(answers.cited.model_copy(update={"citations": [listed]}))
     assert "<blockquote>Ideal exercises include:<br><br>- Deadlifts<br>- Bridges</blockquote>" in html
     assert "\n" not in html[html.index('<div class="hb-citations">') :]

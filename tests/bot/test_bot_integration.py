@@ -6,11 +6,11 @@ import shutil
 import pytest
 
 from bot.chain import Bot
-from bot.errors import BadQuestion, CorpusError, IndexCorrupt, IndexMissing, IndexStale
-from bot.settings import Settings
+from core.errors import BadQuestion, CorpusError, IndexCorrupt, IndexMissing, IndexStale
+from core.settings import Settings
 from ingest import run_ingest
-from ingest.corpus import load_articles
-from ingest.index import open_client, read_manifest
+from core.corpus import load_articles
+from core.index import open_client, read_manifest
 
 pytestmark = pytest.mark.integration
 
@@ -125,17 +125,12 @@ def test_overlong_history_and_control_characters_are_handled(real_bot):
     assert answer.citations
 
 
-def test_the_chain_is_a_langchain_runnable(real_bot):
-    answer = real_bot.as_runnable().invoke({"question": "Which exercises strengthen the hamstrings?"})
-    assert answer.citations
-
-
 def test_an_escalation_quotes_only_the_reviewed_evidence_never_self_care(real_bot, articles):
     history = [{"role": "user", "content": "I felt a pop in my hammy yesterday and it's black and blue"},
                {"role": "assistant", "content": "…"}]
     answer = real_bot.ask("What stretches and foam rolling can I do to loosen it?", history)
     assert answer.escalation and "pop" in answer.escalation.reasons[0]
-    evidence = {q for _, q in real_bot.red_flags.evidence}
+    evidence = {q for _, q in real_bot.snapshot.rules.red_flags.evidence}
     assert answer.citations and all(c.quote in evidence for c in answer.citations)
     assert_well_cited(answer, articles)
     assert answer.conflicts == []

@@ -3,8 +3,9 @@
 import numpy as np
 
 from bot.generate import ExtractiveGenerator, Request, SentenceBank
-from bot.render import CitationBook, inline
-from bot.types import Article, Chunk, Passage
+from bot.assemble import CitationBook
+from core.markdown import inline
+from core.types import Article, Chunk, Passage
 from ingest.chunking import chunk_article, split_sentences
 from tests.fakes import WordEmbeddings
 

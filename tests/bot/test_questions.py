@@ -2,9 +2,9 @@
 
 import pytest
 
-from bot.errors import BadQuestion
-from bot.questions import check_history, check_question, clean_text
-from bot.settings import Settings
+from core.errors import BadQuestion
+from core.questions import check_history, check_question, clean_text
+from core.settings import Settings
 
 SETTINGS = Settings(max_message_chars=50, max_history_messages=4)
 

@@ -1,17 +1,31 @@
 """Hybrid retrieval with a fake embedder over a real Chroma store; fusion and history folding."""
 
 from langchain_chroma import Chroma
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
 
-from bot.retrieval import QueryCache, build_retriever, content_terms, fold_history, fuse_ranks, leans_on_history, to_passage
-from ingest.corpus import load_articles
-from ingest.index import open_client, read_manifest
-from ingest.index import read_chunks
+from bot.retrieval import HybridRetriever, build_retriever, fold_history, leans_on_history, to_passage
+from core.embeddings import QueryCache
+from core.text import content_terms
+from core.corpus import load_articles
+from core.index import open_client, read_manifest
+from core.index import read_chunks
 from ingest.pipeline import run_ingest
 from tests.fakes import WordEmbeddings
 
 
+class Ranked(BaseRetriever):
+    """Returns fixed documents in a fixed order, whatever the query."""
+
+    ids: list[str]
+
+    def _get_relevant_documents(self, query, *, run_manager):
+        return [Document(id=i, page_content=i) for i in self.ids]
+
+
 def test_reciprocal_rank_fusion_rewards_agreement():
-    fused = dict(fuse_ranks([["a", "b", "c"], ["c", "b"]], rrf_k=60))
+    hybrid = HybridRetriever(dense=Ranked(ids=["a", "b", "c"]), lexical=Ranked(ids=["c", "b"]), k=3, rrf_k=60)
+    fused = {d.id: d.metadata["fused_score"] for d in hybrid.invoke("anything")}
     assert fused["b"] == 1 / 62 + 1 / 62
     assert fused["c"] == 1 / 63 + 1 / 61
     assert max(fused, key=fused.get) in {"b", "c"}

@@ -15,9 +15,9 @@ import uvicorn
 from fastapi import FastAPI, Response
 from pydantic import BaseModel
 
-from bot.types import Answer, Citation, Conflict, ConflictPosition, Escalation, Message
+from core.types import Answer, Citation, Conflict, ConflictPosition, Escalation, Message
 from evals.checks import Corpus
-from ingest.corpus import load_articles
+from core.corpus import load_articles
 
 ALPHA = """\
 ---

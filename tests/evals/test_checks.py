@@ -1,6 +1,6 @@
 """Each check on its own: what passes, what fails, and that the reason says why."""
 
-from bot.types import Answer, Citation, Conflict, ConflictPosition
+from core.types import Answer, Citation, Conflict, ConflictPosition
 from evals.checks import (
     check_citations,
     check_conflict,
@@ -101,7 +101,7 @@ def test_citation_problems_are_all_reported(fakes, corpus):
     )
     result = check_citations(answer, corpus)
     assert not result.passed
-    assert result.why == ("[3] has no citation; citation [1]: unknown source 'gamma'; "
+    assert result.why == ("[3] has no citation; citation [1]: no article with id 'gamma'; "
                           "citation [2]: empty quote from beta; and 1 more")
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from bot.types import Answer
+from core.types import Answer
 from evals.__main__ import main
 from evals.remote import RemoteBot
 

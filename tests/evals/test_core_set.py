@@ -8,10 +8,10 @@ from collections import Counter
 
 import pytest
 
-from bot.settings import Settings
+from core.settings import Settings
 from evals.checks import normalise
 from evals.schema import alternatives, check_sources, load_set
-from ingest.corpus import load_articles
+from core.corpus import load_articles
 
 # Wording fixed by the guardrails contract, not by the articles: the "The sources disagree" part, and the
 # escalation notice sending the runner to a clinician.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.types import Answer, Citation
+from core.types import Answer, Citation
 from evals.checks import judge
 from evals.metrics import compute, percentile, value
 from evals.results import CaseResult, CheckResult, TurnRecord

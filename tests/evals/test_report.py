@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.types import Answer
+from core.types import Answer
 from evals.report import summary, write_report
 from evals.results import Report
 from evals.runner import evaluate

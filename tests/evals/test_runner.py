@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from bot.types import Answer
+from core.types import Answer
 from evals.runner import evaluate, run_case
 from evals.schema import Case, Expect, QuestionSet
 

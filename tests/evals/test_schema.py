@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import EvalSetError
+from evals.errors import EvalSetError
 from evals.schema import check_sources, load_set
 
 VALID = """\

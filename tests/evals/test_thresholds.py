@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.errors import ThresholdsError
+from evals.errors import ThresholdsError
 from evals.metrics import compute
 from evals.results import CaseResult, CheckResult, Metrics, Rate, TurnRecord
 from evals.schema import Expect
@@ -17,7 +17,7 @@ def metrics_with(**rates: tuple[int, int]) -> Metrics:
 
 
 def test_shipped_thresholds_load():
-    from bot.settings import PROJECT_ROOT
+    from core.settings import PROJECT_ROOT
 
     bars = load_thresholds(PROJECT_ROOT / "evals" / "thresholds.yaml")
     assert bars["pass_rate"] == 0.85 and bars["citation_validity"] == 1.0 and bars["red_flag_recall"] == 1.0

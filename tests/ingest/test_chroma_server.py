@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.chain import Bot
-from bot.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from ingest import run_ingest
 from tests.fakes import WordEmbeddings
 

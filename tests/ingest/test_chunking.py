@@ -1,7 +1,8 @@
 """Chunking: whole sentences, never across a section, exact spans, content-hash ids."""
 
-from bot.types import Article
-from ingest.chunking import chunk_article, search_text, split_sentences
+from core.types import Article
+from core.index import search_text
+from ingest.chunking import chunk_article, split_sentences
 
 BODY = """# Guide
 

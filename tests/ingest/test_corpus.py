@@ -2,9 +2,10 @@
 
 import pytest
 
-from bot.errors import CorpusError
-from bot.settings import PROJECT_ROOT
-from ingest.corpus import build_articles, load_articles, parse_article, sections
+from core.errors import CorpusError
+from core.settings import PROJECT_ROOT
+from core.corpus import load_articles, parse_article, sections
+from ingest.clean import build_articles
 from tests.conftest import write_article
 
 EXPECTED_IDS = {

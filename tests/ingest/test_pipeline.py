@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from bot.errors import CorpusError, IndexCorrupt, IndexMissing, IndexStale
-from ingest.index import open_client, open_live_collections, read_manifest
-from ingest.pipeline import chunker_signature, index_status, run_ingest
-from ingest.index import corpus_fingerprint
-from ingest.corpus import load_articles
+from core.errors import CorpusError, IndexCorrupt, IndexMissing, IndexStale
+from core.index import open_client, open_live_collections, read_manifest
+from core.index import chunker_signature, corpus_fingerprint, index_status
+from ingest.pipeline import run_ingest
+from core.corpus import load_articles
 from tests.conftest import write_article
 from tests.fakes import WordEmbeddings
 
@@ -20,8 +20,7 @@ def ingest(settings, embedder=None, **kw):
 
 
 def live(settings):
-    h, _ = corpus_fingerprint(load_articles(settings.articles_dir))
-    return open_live_collections(settings, h, MODEL, chunker_signature(settings))
+    return open_live_collections(settings, corpus_fingerprint(load_articles(settings.articles_dir)), MODEL, chunker_signature(settings))
 
 
 def test_first_ingest_adds_everything_and_second_changes_nothing(tiny_settings):
@@ -83,12 +82,11 @@ def test_invalid_corpus_leaves_the_index_untouched(tiny_settings):
     live(tiny_settings)  # the previous index still opens
 
 
-def test_a_failed_check_stops_before_anything_is_written(tiny_settings):
-    def refuse(articles):
-        raise CorpusError("conflicts.yaml: quote no longer matches")
-
-    with pytest.raises(CorpusError, match="no longer matches"):
-        ingest(tiny_settings, checks=[refuse])
+def test_a_rule_file_quote_that_drifted_stops_before_anything_is_written(tiny_settings):
+    rules = tiny_settings.corpus_dir / "conflicts.yaml"
+    rules.write_text("topics:\n  - id: rest\n    positions:\n      - {source_id: alpha, quote: Rest for a month.}\n")
+    with pytest.raises(CorpusError, match=r"conflicts.yaml: topics\[0\] \(rest\).positions\[0\]: quote not verbatim in alpha"):
+        ingest(tiny_settings)
     assert read_manifest(tiny_settings) is None
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import CorpusError, RulesError
+from core.errors import CorpusError, RulesError
 from bot.guardrails.conflicts import (
     ConflictRegistry,
     advice_in,
@@ -17,8 +17,9 @@ from bot.guardrails.conflicts import (
     passage_disagreements,
     sentences,
 )
-from bot.types import Article, Chunk, Passage
-from ingest.corpus import load_articles
+from core.types import Article, Chunk, Passage
+from core.corpus import load_articles
+from core.rulefile import verify_quotes
 
 CORPUS_DIR = Path(__file__).resolve().parents[3] / "corpus"
 REGISTRY_PATH = CORPUS_DIR / "conflicts.yaml"
@@ -161,8 +162,8 @@ def test_every_topic_yields_positions_from_different_articles(registry, articles
     assert all(position.quote in bodies[position.source_id] for position in conflict.positions)
 
 
-def test_verify_passes_on_the_real_corpus(registry, articles):
-    registry.verify(articles)
+def test_verify_passes_on_the_real_corpus(articles):
+    verify_quotes([REGISTRY_PATH], articles)
 
 
 def test_verify_lists_every_quote_no_longer_in_its_article(registry, tmp_path):
@@ -174,11 +175,11 @@ def test_verify_lists_every_quote_no_longer_in_its_article(registry, tmp_path):
     text = text.replace("erratic training can lead", "erratic training may lead")
     page.write_text(text, encoding="utf-8")
     with pytest.raises(CorpusError) as raised:
-        registry.verify(load_articles(articles_dir))
+        verify_quotes([REGISTRY_PATH], load_articles(articles_dir))
     message = str(raised.value)
-    assert "topic static-stretching" in message and "static stretching makes them worse" in message
-    assert "topic injury-cause" in message and "erratic training can lead" in message
-    assert "topic cycling-cross-training" not in message
+    assert "(static-stretching).positions[2]" in message and "static stretching makes them worse" in message
+    assert "(injury-cause)" in message and "erratic training can lead" in message
+    assert "(cycling-cross-training)" not in message
 
 
 def test_verify_names_a_registry_quote_edited_away_from_the_article(articles, tmp_path):
@@ -187,8 +188,8 @@ def test_verify_names_a_registry_quote_edited_away_from_the_article(articles, tm
         REGISTRY_PATH.read_text(encoding="utf-8").replace("Here’s how to self-massage", "Here's how to self-massage"),
         encoding="utf-8",
     )
-    with pytest.raises(CorpusError, match="topic self-massage: quote is no longer verbatim in dack-complete-guide"):
-        ConflictRegistry.load(path).verify(articles)
+    with pytest.raises(CorpusError, match=r"\(self-massage\)\.positions\[\d\]: quote not verbatim in dack-complete-guide"):
+        verify_quotes([path], articles)
 
 
 def _broken_registry(tmp_path: Path, find: str, replace: str) -> Path:
@@ -289,7 +290,7 @@ def test_registered_disagreement_is_left_to_the_registry(registry):
         ),
     ]
     assert passage_disagreements(passages, registry) == []
-    assert passage_disagreements(passages, ConflictRegistry([], REGISTRY_PATH))[0].topic == "Stretching"
+    assert passage_disagreements(passages, ConflictRegistry([], registry.detector, REGISTRY_PATH))[0].topic == "Stretching"
 
 
 @pytest.mark.parametrize(
@@ -304,8 +305,8 @@ def test_registered_disagreement_is_left_to_the_registry(registry):
         ("Hamstrings are one of the largest muscle groups in the body.", []),
     ],
 )
-def test_advice_reading_of_a_sentence(sentence, expected):
-    assert [(item.action, item.stance) for item in advice_in(sentence, "a", "A")] == expected
+def test_advice_reading_of_a_sentence(sentence, expected, registry):
+    assert [(item.action, item.stance) for item in advice_in(sentence, "a", "A", registry.detector)] == expected
 
 
 def test_sentences_are_verbatim_and_skip_headings():
@@ -313,8 +314,8 @@ def test_sentences_are_verbatim_and_skip_headings():
     assert sentences(body) == ["First one.", "Second one!", "A list item.", "Numbered item."]
 
 
-def test_corpus_scan_finds_the_stretching_split_for_a_curator(articles):
-    candidates = candidate_disagreements(articles)
+def test_corpus_scan_finds_the_stretching_split_for_a_curator(articles, registry):
+    candidates = candidate_disagreements(articles, ConflictRegistry([], registry.detector, REGISTRY_PATH))
     stretching = [c for c in candidates if c.action == "stretching"]
     assert {c.source_for for c in stretching} >= {"dack-complete-guide", "pt-top-3-questions"}
     assert "fitzgerald-tight-hamstrings" in {c.source_against for c in stretching}

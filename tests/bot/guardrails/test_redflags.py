@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import CorpusError, RulesError
+from core.errors import CorpusError, RulesError
 from bot.guardrails.redflags import RULES_PATH, RedFlagRules, RedFlagVerdict
-from ingest.corpus import load_articles
+from core.corpus import load_articles
+from core.rulefile import verify_quotes
 
 ARTICLES_DIR = Path(__file__).resolve().parents[3] / "corpus" / "articles"
 
@@ -251,8 +252,8 @@ def test_evidence_holds_the_sentences_the_articles_say_need_assessment(rules):
     assert any(quote.startswith("Be sure to address any nagging pain") for quote in quotes)
 
 
-def test_verify_passes_on_the_real_corpus(rules):
-    rules.verify(load_articles(ARTICLES_DIR))
+def test_verify_passes_on_the_real_corpus():
+    verify_quotes([RULES_PATH], load_articles(ARTICLES_DIR))
 
 
 def test_verify_names_a_quote_that_is_no_longer_verbatim(rules, tmp_path):
@@ -264,8 +265,8 @@ def test_verify_names_a_quote_that_is_no_longer_verbatim(rules, tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(CorpusError) as raised:
-        rules.verify(load_articles(articles_dir))
-    assert "grade-three-urgent" in str(raised.value)
+        verify_quotes([RULES_PATH], load_articles(articles_dir))
+    assert "(grade-three-urgent)" in str(raised.value)
     assert "This needs urgent medical assessment and may require surgical repair." in str(raised.value)
     assert "sharp-or-worsening" not in str(raised.value)
 

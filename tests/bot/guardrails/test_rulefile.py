@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, StrictBool, model_validator
 
-from bot.errors import RulesError
-from bot.guardrails.rulefile import Text, field_errors, load_rule_file, repeated_ids
+from core.errors import RulesError
+from core.rulefile import Text, field_errors, load_rule_file, repeated_ids
 
 
 class Step(BaseModel):

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.guardrails.scope import (
-    DECLINE_TEXT,
-    INJECTION_TEXT,
-    corpus_vocabulary,
-    looks_like_injection,
-    unknown_focus_terms,
-)
-from ingest.corpus import load_articles
+from bot.guardrails.scope import ScopeRules, corpus_vocabulary
+from core.corpus import load_articles
+
+SCOPE = ScopeRules.load()
+DECLINE_TEXT, INJECTION_TEXT = SCOPE.decline_text, SCOPE.injection_text
+looks_like_injection = SCOPE.looks_like_injection
+unknown_focus_terms = SCOPE.unknown_focus_terms
 
 ARTICLES_DIR = Path(__file__).resolve().parents[3] / "corpus" / "articles"
 

@@ -15,7 +15,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HAMSTRING_", extra="ignore")
 
     # Where things live
-    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder with articles/, raw/, sources.yaml and conflicts.yaml.")
+    corpus_dir: Path = Field(
+        PROJECT_ROOT / "corpus",
+        description="Folder with articles/, raw/, sources.yaml and the reviewed rule files (red_flags.yaml, conflicts.yaml, scope.yaml).",
+    )
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Folder for the Chroma store, the index manifest and feedback.")
     chroma_url: str | None = Field(None, description="URL of a Chroma server (http://host:port); unset uses the embedded store under data_dir.")
 
@@ -71,6 +74,23 @@ class Settings(BaseSettings):
     @property
     def articles_dir(self) -> Path:
         return self.corpus_dir / "articles"
+
+    @property
+    def red_flags_path(self) -> Path:
+        return self.corpus_dir / "red_flags.yaml"
+
+    @property
+    def conflicts_path(self) -> Path:
+        return self.corpus_dir / "conflicts.yaml"
+
+    @property
+    def scope_path(self) -> Path:
+        return self.corpus_dir / "scope.yaml"
+
+    @property
+    def rule_files(self) -> list[Path]:
+        """The reviewed rule files; every article quote in them must stay verbatim."""
+        return sorted(p for p in self.corpus_dir.glob("*.yaml") if p.name != "sources.yaml")
 
     @property
     def chroma_dir(self) -> Path:

@@ -1,13 +1,12 @@
-"""The search index on disk: Chroma collections plus a manifest that says which ones are live.
+"""Reading the search index: Chroma collections plus a manifest that says which ones are live and fresh.
 
-Ingest fills fresh collections and only then swaps the manifest (an atomic file rename), so a reader
-never sees a half-written index and an interrupted ingest leaves the previous one in place.
+Ingest (the writing half, ingest/store.py) fills fresh collections and only then swaps the manifest, so a
+reader never sees a half-written index and an interrupted ingest leaves the previous one in place.
 """
 
 import dataclasses
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlparse
@@ -16,20 +15,23 @@ import chromadb
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from bot.errors import IndexCorrupt, IndexMissing, IndexStale
-from bot.settings import Settings
-from bot.types import Article, Chunk
+from core.embeddings import model_label
+from core.errors import HamstringBotError, IndexCorrupt, IndexMissing, IndexStale
+from core.corpus import load_articles
+from core.settings import Settings
+from core.types import Article, Chunk
 
 MANIFEST_FORMAT = 1
+# Bump when ingest/chunking.py changes how text is cut: the manifest records it, and a change forces a rebuild.
+CHUNKER_VERSION = "3"
 COLLECTION_PREFIX = "hamstring"
-BUILD_COMMAND = "make ingest  (or: .venv/bin/hamstring-bot ingest)"
+BUILD_COMMAND = "make ingest  (or: .venv/bin/hamstring-ingest)"
 
 
 class Manifest(BaseModel):
     format: int = MANIFEST_FORMAT
     generation: str
     corpus_hash: str
-    article_hashes: dict[str, str]
     model: str
     chunker: str
     chunks_collection: str
@@ -89,14 +91,13 @@ def collection_names(generation: str) -> tuple[str, str]:
     return f"{COLLECTION_PREFIX}_chunks_{generation}", f"{COLLECTION_PREFIX}_sentences_{generation}"
 
 
-def corpus_fingerprint(articles: list[Article]) -> tuple[str, dict[str, str]]:
-    """(hash of the whole corpus, hash per article id): any change to text or front matter shows."""
+def corpus_fingerprint(articles: list[Article]) -> str:
+    """A hash of the whole corpus: any change to an article's text or front matter shows."""
     per_article = {
         a.id: hashlib.sha256(json.dumps(dataclasses.astuple(a)).encode("utf-8")).hexdigest()[:16]
         for a in sorted(articles, key=lambda a: a.id)
     }
-    whole = hashlib.sha256(json.dumps(per_article, sort_keys=True).encode()).hexdigest()[:16]
-    return whole, per_article
+    return hashlib.sha256(json.dumps(per_article, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def read_manifest(settings: Settings) -> Manifest | None:
@@ -111,18 +112,6 @@ def read_manifest(settings: Settings) -> Manifest | None:
     if manifest.format != MANIFEST_FORMAT:
         raise IndexStale(f"The index was built by another version (format {manifest.format}); rebuild it with: {BUILD_COMMAND}")
     return manifest
-
-
-def write_manifest(settings: Settings, manifest: Manifest) -> None:
-    """Write to a temporary file, flush it to disk, then rename: the swap is all or nothing."""
-    path = settings.manifest_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(manifest.model_dump_json(indent=2))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def open_live_collections(settings: Settings, expected_corpus_hash: str, expected_model: str, expected_chunker: str) -> LiveIndex:
@@ -152,3 +141,36 @@ def open_live_collections(settings: Settings, expected_corpus_hash: str, expecte
             f"{ {k: manifest.counts[k] for k in ('chunks', 'sentences')} }. Rebuild it with: {BUILD_COMMAND}"
         )
     return LiveIndex(manifest, client, chunks, sentences)
+
+
+def chunker_signature(settings: Settings) -> str:
+    return f"v{CHUNKER_VERSION}:{settings.chunk_chars}:{settings.chunk_overlap_sentences}"
+
+
+def search_text(chunk: Chunk) -> str:
+    """What is embedded and indexed for a passage: its title and section, then its verbatim text.
+
+    Headings such as "Prevention" say what a passage is about better than its sentences do.
+    """
+    if chunk.kind == "sentence":
+        return chunk.text
+    return f"{chunk.title} › {chunk.section}\n{chunk.text}" if chunk.section else f"{chunk.title}\n{chunk.text}"
+
+
+def open_fresh_index(settings: Settings, model: str) -> tuple[list[Article], LiveIndex]:
+    """The corpus and the live index built from it with this model and chunker, or the error saying what to run."""
+    articles = load_articles(settings.articles_dir, settings.max_article_bytes)
+    return articles, open_live_collections(settings, corpus_fingerprint(articles), model, chunker_signature(settings))
+
+
+def index_status(settings: Settings, model: str | None = None) -> IndexStatus:
+    """Is there a live index matching the corpus, model and chunker? Never raises for a bad index."""
+    try:
+        manifest = open_fresh_index(settings, model or model_label(settings))[1].manifest
+    except HamstringBotError as exc:
+        try:
+            manifest = read_manifest(settings)
+        except HamstringBotError:
+            manifest = None
+        return IndexStatus(False, str(exc), manifest.corpus_hash if manifest else None, manifest.model if manifest else None)
+    return IndexStatus(True, "fresh", manifest.corpus_hash, manifest.model)

@@ -30,19 +30,3 @@ class RulesError(HamstringBotError):
 
 class BadQuestion(HamstringBotError):
     """The question cannot be answered as sent (empty, too long, bad history)."""
-
-
-class EvalError(HamstringBotError):
-    """Root of the evaluation harness's own errors."""
-
-
-class EvalSetError(EvalError):
-    """A question set cannot be used as written; the message lists every problem, one per line."""
-
-
-class ThresholdsError(EvalError):
-    """A thresholds file names an unknown metric or a bar that is not a number."""
-
-
-class RemoteBotError(EvalError):
-    """The server under evaluation (--url) could not be reached or answered with something other than an Answer."""

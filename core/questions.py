@@ -1,28 +1,18 @@
 """What a question and a conversation history must look like before the bot answers them.
 
-One place for the rules, used by the Bot itself and by the web app before it queues a question.
+One place for the rules: `check` turns what was sent into a `Question`, once, wherever it arrives
+(the Bot, the web page, the API); the Bot takes a `Question` as already checked.
 """
 
-import re
-import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from bot.errors import BadQuestion
-from bot.settings import Settings
-from bot.types import Message
+from core.errors import BadQuestion
+from core.settings import Settings
+from core.text import clean_text
+from core.types import Message
 
 EXAMPLE_QUESTION = "Why do my hamstrings feel tight after running?"
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028\u2029\ufeff]")
-
-
-def clean_text(text: str) -> str:
-    """Drop control, invisible and unpaired-surrogate characters; one space between words.
-
-    >>> clean_text("Should I\\x00 stretch\\u200b  it?\\n")
-    'Should I stretch it?'
-    """
-    text = unicodedata.normalize("NFC", _INVISIBLE.sub(" ", text))
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
-    return " ".join(text.split())
 
 
 def check_question(question: object, settings: Settings) -> str:
@@ -40,10 +30,29 @@ def check_question(question: object, settings: Settings) -> str:
     return question
 
 
+@dataclass(frozen=True)
+class Question:
+    """A checked question and the conversation before it (cleaned, newest `max_history_messages` kept)."""
+
+    text: str
+    history: tuple[Message, ...] = ()
+
+    @property
+    def earlier_user_turns(self) -> list[str]:
+        return [m.content for m in self.history if m.role == "user"]
+
+
+def check(question: object, history: Sequence[Message | dict] | None, settings: Settings) -> Question:
+    """The question and its history, checked; BadQuestion saying what to do for anything malformed."""
+    return Question(check_question(question, settings), tuple(check_history(history, settings)))
+
+
 def check_history(history: object, settings: Settings) -> list[Message]:
     """The newest `max_history_messages` messages, cleaned, empty ones dropped; BadQuestion if malformed."""
     if history is None:
         return []
+    if isinstance(history, tuple):
+        history = list(history)
     if not isinstance(history, list):
         raise BadQuestion("history must be a list of {role, content} messages, oldest first.")
     messages = []

@@ -81,6 +81,21 @@ class Passage:
 # ---- serialised contract -------------------------------------------------------------------------
 
 
+class Part(BaseModel):
+    """One piece of an answer's body: verbatim article text, with the [n] numbers of its citations."""
+
+    text: str = Field(description="Verbatim article text (one sentence or a few read together).")
+    citations: list[int] = Field(default_factory=list, description="Numbers of the citations behind it.")
+
+
+class Notice(BaseModel):
+    """A line of the bot's own words in an answer: a decline, "nothing found", a red-flag note."""
+
+    kind: Literal["declined", "nothing-found", "red-flag-info"] = Field(description="What the notice is for.")
+    text: str = Field(description="Plain text (no Markdown).")
+    citations: list[int] = Field(default_factory=list, description="Numbers of the article sentences that back it.")
+
+
 class Citation(BaseModel):
     n: int = Field(description="The number used by the [n] marker in the answer text.")
     source_id: str = Field(description="Corpus id of the article quoted.")
@@ -93,12 +108,14 @@ class Escalation(BaseModel):
     reasons: list[str] = Field(description="The red-flag symptoms recognised, in plain words.")
     advice: str = Field(description="What to do instead of self-care.")
     urgent: bool = Field(False, description="True when the symptoms call for urgent care (e.g. cannot bear weight).")
+    evidence: list[Part] = Field(default_factory=list, description="Reviewed article sentences saying such symptoms need assessment.")
 
 
 class ConflictPosition(BaseModel):
     source_id: str
     stance: str = Field(description="The side this article takes, in a few words.")
     quote: str = Field(description="Verbatim sentence of the article that takes that side.")
+    n: int | None = Field(None, description="Citation number of the quote in the answer it appears in.")
 
 
 class Conflict(BaseModel):
@@ -108,13 +125,21 @@ class Conflict(BaseModel):
 
 
 class Answer(BaseModel):
+    """The answer as data; `text` is its Markdown rendering (core.markdown), kept for the API and CLI."""
+
     text: str = Field(description="Markdown answer; every [n] marker has a citation.")
     citations: list[Citation] = Field(default_factory=list)
     escalation: Escalation | None = None
     conflicts: list[Conflict] = Field(default_factory=list)
     out_of_scope: bool = False
+    lead: Part | None = Field(None, description="The article text that answers the question, said first.")
+    items: list[Part] = Field(default_factory=list, description="Supporting article text, after the lead.")
+    notices: list[Notice] = Field(default_factory=list, description="The bot's own notes: declines, red-flag notes.")
+    reminder: str | None = Field(None, description="The closing not-a-diagnosis reminder, on advice answers.")
 
 
 class Message(BaseModel):
+    """One message of a conversation, as the API and the bot take it."""
+
     role: Literal["user", "assistant"]
     content: str

@@ -1,4 +1,4 @@
-"""Reading a guardrail rules file (red_flags.yaml, conflicts.yaml): YAML in, a validated pydantic model out.
+"""Reading a reviewed rules file (corpus/red_flags.yaml, conflicts.yaml, …): YAML in, a validated pydantic model out.
 
 Anything wrong becomes one RulesError, a line per problem naming the file and the field as a reviewer finds
 it in the YAML: `red_flags.yaml: rules[4] (cannot-bear-weight).urgent: Input should be a valid boolean`.
@@ -12,7 +12,9 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from bot.errors import RulesError
+from core.corpus import quote_problem
+from core.errors import CorpusError, RulesError
+from core.types import Article
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -114,3 +116,43 @@ def _problem(error: dict) -> str:
     if isinstance(found, str | int | float | bool | None):
         return f"{message}, found {found!r}."
     return f"{message}."
+
+
+# ---- quotes of the articles inside rule files -------------------------------------------------------
+
+
+def quoted_passages(data: object, where: str = "") -> list[tuple[str, str, str]]:
+    """Every mapping holding both `source_id` and `quote`, wherever it sits in a rules file, as
+    (location, source_id, quote): the article sentences a reviewer copied into the file.
+
+    >>> quoted_passages({"topics": [{"id": "t", "positions": [{"source_id": "a", "quote": "Rest."}]}]})
+    [('topics[0] (t).positions[0]', 'a', 'Rest.')]
+    """
+    found = []
+    if isinstance(data, dict):
+        if isinstance(data.get("source_id"), str) and isinstance(data.get("quote"), str):
+            found.append((where, data["source_id"], data["quote"]))
+        for key, value in data.items():
+            found += quoted_passages(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(data, list):
+        for n, item in enumerate(data):
+            named = f" ({item['id']})" if isinstance(item, dict) and isinstance(item.get("id"), str) else ""
+            found += quoted_passages(item, f"{where}[{n}]{named}")
+    return found
+
+
+def verify_quotes(paths: Iterable[Path], articles: Iterable[Article]) -> None:
+    """CorpusError naming every quote in these rule files that is no longer verbatim in its article."""
+    bodies = {article.id: article.body for article in articles}
+    problems = []
+    for path in paths:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise RulesError(f"{path}: cannot read the rules file ({exc}); restore or fix it.") from exc
+        for where, source_id, quote in quoted_passages(data):
+            problem = quote_problem(bodies, source_id, quote)
+            if problem:
+                problems.append(f"{path}: {where}: {problem}")
+    if problems:
+        raise CorpusError("\n".join(problems) + "\nCopy each quote again from its article, word for word.")

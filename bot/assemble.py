@@ -1,0 +1,94 @@
+"""Assembling an Answer from what the chain decided: numbered citations, the parts, the Markdown text.
+
+Everything quoted is verbatim article text; the only words of our own are the reviewed notices.
+"""
+
+from dataclasses import dataclass, field
+
+from bot.generate import Draft
+from bot.guardrails.redflags import RedFlagRules, RedFlagVerdict
+from core.corpus import sections
+from core.markdown import REMINDER, markdown
+from core.types import Answer, Article, Citation, Conflict, ConflictPosition, Notice, Part
+
+MAX_EVIDENCE = 3  # article sentences cited for a red flag: enough to show the source, not a wall
+
+
+@dataclass
+class CitationBook:
+    """Hands out [n] numbers; quoting the same span twice reuses its number."""
+
+    articles: dict[str, Article]
+    citations: list[Citation] = field(default_factory=list)
+
+    def cite(self, source_id: str, quote: str) -> int:
+        for c in self.citations:
+            if c.source_id == source_id and c.quote == quote:
+                return c.n
+        article = self.articles[source_id]
+        n = len(self.citations) + 1
+        self.citations.append(
+            Citation(n=n, source_id=source_id, title=article.title, section=section_of(article, quote), quote=quote)
+        )
+        return n
+
+    def part(self, source_id: str, quote: str) -> Part:
+        return Part(text=quote, citations=[self.cite(source_id, quote)])
+
+
+def section_of(article: Article, quote: str) -> str | None:
+    at = article.body.find(quote)
+    for s in sections(article.body):
+        if s.start <= at < s.end:
+            return s.heading
+    return None
+
+
+def declined(text: str) -> Answer:
+    return Answer(text=text, out_of_scope=True, notices=[Notice(kind="declined", text=text)])
+
+
+def escalated(articles: dict[str, Article], rules: RedFlagRules, verdict: RedFlagVerdict) -> Answer:
+    """The notice, then only the vetted article sentences about getting assessed: no retrieved sentence
+    is said here, since any of them could read as permission to carry on."""
+    book = CitationBook(articles)
+    escalation = rules.escalation(verdict)
+    escalation.evidence = [book.part(s, q) for s, q in rules.evidence_for(verdict)[:MAX_EVIDENCE]]
+    return _finish(Answer(text="", escalation=escalation, reminder=REMINDER), book)
+
+
+def answered(
+    articles: dict[str, Article], draft: Draft, rules: RedFlagRules, verdict: RedFlagVerdict, conflicts: list[Conflict], nothing_found: str
+) -> Answer:
+    """The lead, supporting quotes, a note on red flags asked about, and the disagreements, all cited."""
+    book = CitationBook(articles)
+    answer = Answer(text="", reminder=REMINDER)
+    if draft.lead:
+        answer.lead = book.part(draft.lead.source_id, draft.lead.text)
+        answer.items = [book.part(q.source_id, q.text) for q in draft.support]
+    else:
+        answer.notices.append(Notice(kind="nothing-found", text=nothing_found))
+    if verdict.informational:
+        reasons = "; ".join(dict.fromkeys(h.reason for h in verdict.informational))
+        cited = [book.cite(s, q) for s, q in rules.evidence_for(verdict)[:MAX_EVIDENCE]]
+        answer.notices.append(
+            Notice(
+                kind="red-flag-info",
+                text=f"{reasons} is a reason to stop running and get assessed by a doctor or physiotherapist.",
+                citations=cited,
+            )
+        )
+    answer.conflicts = [
+        c.model_copy(update={"positions": [_cited(p, book) for p in c.positions]}) for c in conflicts
+    ]
+    return _finish(answer, book)
+
+
+def _cited(position: ConflictPosition, book: CitationBook) -> ConflictPosition:
+    return position.model_copy(update={"n": book.cite(position.source_id, position.quote)})
+
+
+def _finish(answer: Answer, book: CitationBook) -> Answer:
+    answer.citations = book.citations
+    answer.text = markdown(answer)
+    return answer

@@ -1,0 +1,126 @@
+"""Text mechanics shared by ingest, retrieval and guardrails: tokens, stems, stopwords, sentences, list markers.
+
+One place for each rule, so that the index, the retriever and the guardrails read text the same way.
+"""
+
+import re
+import unicodedata
+
+import pysbd
+
+# ---- tokens and stems (retrieval, answer scoring) ---------------------------------------------------
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing don down during each few for from further had has have having
+    he her here hers herself him himself his how i if in into is it its itself just let me more most my myself no
+    nor not now of off on once only or other our ours ourselves out over own same she should so some such than that
+    the their theirs them themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves get got im ive
+    dont doesnt cant isnt whats wat thing things really much many one ones way lot lots please tell know want anything""".split()
+)
+_TOKEN = re.compile(r"[a-z0-9]+")
+_LETTERS = re.compile(r"[a-z]+")
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}[A-Za-z]?\b\.?")
+
+
+def words(text: str) -> list[str]:
+    """Lowercased word tokens; apostrophes folded ("don’t" → "dont"), dotted acronyms joined ("R.I.C.E" → "rice").
+
+    >>> words("Don’t skip R.I.C.E. after 10k!")
+    ['dont', 'skip', 'rice', 'after', '10k']
+    """
+    text = _DOTTED.sub(lambda m: m.group().replace(".", ""), text)
+    return _TOKEN.findall(text.lower().replace("’", "").replace("'", ""))
+
+
+def letter_words(text: str) -> list[str]:
+    """Runs of letters only, lower-cased: the words a vocabulary check compares ("10k" gives "k").
+
+    >>> letter_words("Hamstring vs. 10K")
+    ['hamstring', 'vs', 'k']
+    """
+    return _LETTERS.findall(text.lower())
+
+
+def stem(word: str) -> str:
+    """A deliberately light stemmer: enough that "stretches"/"stretching" meet "stretch".
+
+    >>> [stem(w) for w in ("stretches", "stretching", "overstriding", "overstride")]
+    ['stretch', 'stretch', 'overstrid', 'overstrid']
+    """
+    for suffix in ("ings", "ing", "ions", "ion", "edly", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed words that carry meaning (no stopwords): BM25's tokens, and the basis of overlap checks.
+
+    >>> content_terms("How do I stretch my hamstrings?")
+    ['stretch', 'hamstr']
+    """
+    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+# ---- rule matching (red flags, disagreements) -------------------------------------------------------
+
+APOSTROPHES = re.compile(r"['’‘`´]")
+_INNER_HYPHEN = re.compile(r"(?<=\w)[-‐‑–](?=\w)")
+
+
+def rule_text(text: str) -> str:
+    """How reviewed rule files read a message: lower-case, apostrophes dropped, inner hyphens as spaces,
+    one space between words (line breaks kept, they end a clause).
+
+    >>> rule_text("Can't  bear-weight\\nDON’T")
+    'cant bear weight\\ndont'
+    """
+    text = _INNER_HYPHEN.sub(" ", APOSTROPHES.sub("", text.lower()))
+    return "\n".join(" ".join(line.split()) for line in text.splitlines())
+
+
+# ---- lists and sentences ----------------------------------------------------------------------------
+
+# The clean articles mark list items with "- " or "1. " at the start of a line.
+LIST_MARKER = re.compile(r"^(?:[-*]|\d+\.)\s+")
+
+_segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences in text[start:end], trimmed of surrounding white space.
+
+    >>> body = "Rest first. Then walk."
+    >>> [body[s:e] for s, e in sentence_spans(body)]
+    ['Rest first.', 'Then walk.']
+    """
+    end = len(text) if end is None else end
+    spans = []
+    for span in _segmenter.segment(text[start:end]):
+        s, e = start + span.start, start + span.end
+        while e > s and text[e - 1].isspace():  # pysbd spans include trailing spaces; a quote should not
+            e -= 1
+        while s < e and text[s].isspace():
+            s += 1
+        if e > s:
+            spans.append((s, e))
+    return spans
+
+
+# ---- what people type -------------------------------------------------------------------------------
+
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028\u2029\ufeff]")
+
+
+def clean_text(text: str) -> str:
+    """Drop control, invisible and unpaired-surrogate characters; one space between words.
+
+    >>> clean_text("Should I\\x00 stretch\\u200b  it?\\n")
+    'Should I stretch it?'
+    """
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub(" ", text))
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
+    return " ".join(text.split())

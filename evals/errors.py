@@ -1,0 +1,22 @@
+"""The evaluation harness's own errors: a malformed set, a bad thresholds file, an unreachable server.
+
+They share the project's root error, so every entry point prints them as one readable message.
+"""
+
+from core.errors import HamstringBotError
+
+
+class EvalError(HamstringBotError):
+    """Root of the evaluation harness's own errors."""
+
+
+class EvalSetError(EvalError):
+    """A question set cannot be used as written; the message lists every problem, one per line."""
+
+
+class ThresholdsError(EvalError):
+    """A thresholds file names an unknown metric or a bar that is not a number."""
+
+
+class RemoteBotError(EvalError):
+    """The server under evaluation (--url) could not be reached or answered with something other than an Answer."""

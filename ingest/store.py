@@ -1,0 +1,50 @@
+"""Writing the search index: a new generation of Chroma collections, made live by an atomic manifest swap.
+
+The reading half (core/index.py) only ever sees a manifest that points at complete collections.
+"""
+
+import os
+
+from core.index import COLLECTION_PREFIX, Manifest, collection_names
+from core.settings import Settings
+from core.types import Chunk
+
+COSINE = {"hnsw": {"space": "cosine"}}
+BATCH = 500  # records per Chroma add call
+
+
+def write_generation(client, chunks: list[Chunk], sentences: list[Chunk], vectors: dict[str, list[float]]) -> tuple[str, str, str]:
+    """Fresh collections holding every passage and sentence with its vector: (generation, chunks, sentences)."""
+    generation = Manifest.new_generation()
+    names = collection_names(generation)
+    for name, items in zip(names, (chunks, sentences)):
+        collection = client.create_collection(name, configuration=COSINE, embedding_function=None)
+        for i in range(0, len(items), BATCH):
+            part = items[i : i + BATCH]
+            collection.add(
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() for c in part],
+                embeddings=[vectors[c.id] for c in part],
+            )
+    return generation, *names
+
+
+def write_manifest(settings: Settings, manifest: Manifest) -> None:
+    """Write to a temporary file, flush it to disk, then rename: the swap is all or nothing."""
+    path = settings.manifest_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(manifest.model_dump_json(indent=2))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def drop_orphans(client, keep: tuple[str, ...]) -> None:
+    """Delete this project's collections that no manifest references any more."""
+    for collection in client.list_collections():
+        name = collection if isinstance(collection, str) else collection.name
+        if name.startswith(COLLECTION_PREFIX + "_") and name not in keep:
+            client.delete_collection(name)
