@@ -48,6 +48,11 @@ def declined(text: str) -> Answer:
     return Answer(text=text, out_of_scope=True, notices=[Notice(kind="declined", text=text)])
 
 
+def small_talk(text: str) -> Answer:
+    """A greeting or thanks gets one friendly line, not an answer."""
+    return Answer(text=text, notices=[Notice(kind="small-talk", text=text)])
+
+
 def escalated(articles: dict[str, Article], rules: RedFlagRules, verdict: RedFlagVerdict) -> Answer:
     """The notice, then only the vetted article sentences about getting assessed: no retrieved sentence
     is said here, since any of them could read as permission to carry on."""
@@ -58,11 +63,18 @@ def escalated(articles: dict[str, Article], rules: RedFlagRules, verdict: RedFla
 
 
 def answered(
-    articles: dict[str, Article], draft: Draft, rules: RedFlagRules, verdict: RedFlagVerdict, conflicts: list[Conflict], nothing_found: str
+    articles: dict[str, Article],
+    draft: Draft,
+    rules: RedFlagRules,
+    verdict: RedFlagVerdict,
+    conflicts: list[Conflict],
+    nothing_found: str,
+    notices: list[Notice] = (),
 ) -> Answer:
-    """The lead, supporting quotes, a note on red flags asked about, and the disagreements, all cited."""
+    """Notices that frame the answer, the lead, supporting quotes, a note on red flags asked about, and the
+    disagreements, all cited."""
     book = CitationBook(articles)
-    answer = Answer(text="", reminder=REMINDER)
+    answer = Answer(text="", reminder=REMINDER, notices=list(notices))
     if draft.lead:
         answer.lead = book.part(draft.lead.source_id, draft.lead.text)
         answer.items = [book.part(q.source_id, q.text) for q in draft.support]

@@ -14,20 +14,22 @@ from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 
-from bot.assemble import answered, declined, escalated
-from bot.generate import Draft, ExtractiveGenerator, Generator, Request, SentenceBank
+from bot.assemble import answered, declined, escalated, small_talk
+from bot.generate import Draft, Generator, Request, SentenceBank
 from bot.guardrails.conflicts import ConflictRegistry, passage_disagreements
 from bot.guardrails.redflags import RedFlagRules, RedFlagVerdict
 from bot.guardrails.scope import ScopeRules, corpus_vocabulary
+from bot.plan import AnswerPlanner, UnitBank
 from bot.retrieval import build_retriever, fold_history, to_passage
 from bot.tuning import DEFAULT, Tuning
+from bot.understand import QuestionReader, Reading
 from core.embeddings import QueryCache, load_embeddings, model_label
 from core.errors import HamstringBotError
 from core.index import open_fresh_index, read_chunks, read_manifest
 from core.questions import Question, check
 from core.rulefile import verify_quotes
 from core.settings import Settings
-from core.types import Answer, Article, Chunk, Conflict, Message, Passage
+from core.types import Answer, Article, Chunk, Conflict, Message, Notice, Passage, Unit
 
 log = logging.getLogger("hamstring_bot")
 
@@ -39,6 +41,7 @@ class Rules:
     red_flags: RedFlagRules
     conflicts: ConflictRegistry
     scope: ScopeRules
+    questions: QuestionReader
 
     @classmethod
     def load(cls, settings: Settings, articles: list[Article]) -> "Rules":
@@ -47,6 +50,7 @@ class Rules:
             RedFlagRules.load(settings.red_flags_path),
             ConflictRegistry.load(settings.conflicts_path),
             ScopeRules.load(settings.scope_path),
+            QuestionReader.load(settings.questions_path),
         )
 
 
@@ -60,6 +64,7 @@ class Snapshot:
     generator: Generator
     rules: Rules
     vocabulary: frozenset[str]  # words of the articles and the red-flag rules, for the scope step
+    corpus_text: str  # the articles, lower-cased, to look a runner's phrase up in
     version: str
     stamp: int  # the manifest's modification time when this was opened
 
@@ -70,6 +75,8 @@ class Snapshot:
         chunks: list[Chunk],
         sentences: list[Chunk],
         sentence_vectors: np.ndarray,
+        units: list[Unit],
+        unit_vectors: np.ndarray,
         dense: Chroma,
         rules: Rules,
         settings: Settings,
@@ -80,14 +87,19 @@ class Snapshot:
     ) -> "Snapshot":
         """A snapshot from parts in hand (an index on disk, or in-memory parts in tests)."""
         bank = SentenceBank({a.id: a.body for a in articles}, sentences, sentence_vectors)
+        order = sorted(range(len(units)), key=lambda i: (units[i].source_id, units[i].start, units[i].end))
+        unit_bank = UnitBank([units[i] for i in order], unit_vectors[order] if len(order) else unit_vectors, bank)
         s = settings
         return cls(
             articles={a.id: a for a in articles},
             retriever=build_retriever(dense, chunks, s.k_dense, s.k_lexical, s.k_passages, s.rrf_k),
             bank=bank,
-            generator=ExtractiveGenerator(bank, max_support=s.max_supporting, min_relevance=s.min_relevance, tuning=tuning),
+            generator=AnswerPlanner(
+                unit_bank, rules.questions.time_statement, rules.questions.mismatched, min_relevance=s.min_relevance, tuning=tuning
+            ),
             rules=rules,
             vocabulary=frozenset(corpus_vocabulary(articles) | rules.red_flags.vocabulary()),
+            corpus_text="\n".join(" ".join(a.body.lower().split()) for a in articles),
             version=version,
             stamp=stamp,
         )
@@ -102,6 +114,7 @@ class Snapshot:
         rules = Rules.load(settings, articles)
         chunks = read_chunks(live.chunks)
         sentences, vectors = read_chunks(live.sentences, with_vectors=True)
+        units, unit_vectors = read_chunks(live.units, with_vectors=True, record=Unit)
         store = Chroma(
             client=live.client,
             collection_name=live.manifest.chunks_collection,
@@ -109,7 +122,7 @@ class Snapshot:
             create_collection_if_not_exists=False,
         )
         return cls.build(
-            articles, chunks, sentences, vectors, store, rules, settings,
+            articles, chunks, sentences, vectors, units, unit_vectors, store, rules, settings,
             tuning=tuning, version=live.manifest.corpus_hash, stamp=stamp,
         )
 
@@ -138,11 +151,20 @@ def screen(snap: Snapshot, question: Question) -> Screening:
     )
 
 
-def retrieve(snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning) -> Retrieval:
-    query = fold_history(question.text, question.earlier_user_turns, settings.history_turns)
+def read(snap: Snapshot, question: Question) -> Reading:
+    return snap.rules.questions.read(question, snap.vocabulary, snap.corpus_text)
+
+
+def retrieve(
+    snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning, reading: Reading | None = None
+) -> Retrieval:
+    folded = fold_history(question.text, question.earlier_user_turns, settings.history_turns)
+    # The article words behind the runner's own ("ibuprofen" → anti-inflammatory) help find passages and
+    # match words; the meaning that ranks what is said stays the runner's own question.
+    query = f"{folded} ({reading.expansion})" if reading and reading.expansion else folded
     passages = [to_passage(d) for d in snap.retriever.invoke(query)]
-    vector = np.asarray(embeddings.embed_query(query), dtype=np.float32)
-    if query != question.text:
+    vector = np.asarray(embeddings.embed_query(folded), dtype=np.float32)
+    if folded != question.text:
         # A follow-up: the folded query found the topic's passages; within them, the sentences that answer
         # what is asked now ("how do I prevent it?") should lead.
         w = tuning.followup_topic_weight
@@ -151,8 +173,8 @@ def retrieve(snap: Snapshot, embeddings: Embeddings, question: Question, setting
     return Retrieval(query, passages, vector)
 
 
-def compose(snap: Snapshot, question: Question, retrieval: Retrieval) -> Draft:
-    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages))
+def compose(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None) -> Draft:
+    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading))
 
 
 def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Draft, settings: Settings) -> bool:
@@ -177,15 +199,41 @@ def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Dra
     )
 
 
-def disagreements(snap: Snapshot, retrieval: Retrieval) -> list[Conflict]:
-    """Registered topics recognised in the question with the turns it leans on, then any the passages show."""
+def disagreements(snap: Snapshot, retrieval: Retrieval, reading: Reading | None = None) -> list[Conflict]:
+    """Registered topics recognised in the question with the turns it leans on, then any the passages show;
+    where the runner described their situation, each says which side fits it."""
     registry = snap.rules.conflicts
     found = [registry.as_conflict(t) for t in registry.topics_in(retrieval.query)]
     found += passage_disagreements(retrieval.passages, registry)
     unique: dict[str, Conflict] = {}
     for conflict in found:
         unique.setdefault(conflict.topic, conflict)
-    return list(unique.values())
+    return [_fitted(c, snap, reading) for c in unique.values()]
+
+
+def _fitted(conflict: Conflict, snap: Snapshot, reading: Reading | None) -> Conflict:
+    names = snap.rules.questions.file.situation_names
+    if not reading or reading.situation not in names:
+        return conflict
+    sides = [p for p in conflict.positions if reading.situation in p.situations]
+    if not sides:
+        return conflict
+    said = "; ".join(f"{p.stance} ({snap.articles[p.source_id].title})" for p in sides)
+    return conflict.model_copy(update={"fits": f"For {names[reading.situation]}, the side that applies: {said}."})
+
+
+def notices_before(snap: Snapshot, reading: Reading, draft: Draft) -> list[Notice]:
+    """What the answer says first, in our own words: a gap in the articles, or that they give no timeline."""
+    notices = []
+    if reading.gap:
+        notices.append(Notice(kind="not-covered", text=f"The articles don't discuss {reading.gap}. The closest they come:"))
+    elif reading.unnamed:
+        names = " or ".join(dict.fromkeys(word for word, _ in reading.unnamed))
+        means = reading.unnamed[0][1]
+        notices.append(Notice(kind="not-covered", text=f"The articles don't mention {names} by name. What they say about {means}:"))
+    if "no-timeline" in draft.before:
+        notices.append(Notice(kind="no-timeline", text=snap.rules.questions.no_timeline))
+    return notices
 
 
 def answer_question(snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning = DEFAULT) -> Answer:
@@ -195,12 +243,18 @@ def answer_question(snap: Snapshot, embeddings: Embeddings, question: Question, 
         return escalated(snap.articles, snap.rules.red_flags, screening.red_flags)
     if screening.injection:
         return declined(snap.rules.scope.injection_text)
-    retrieval = retrieve(snap, embeddings, question, settings, tuning)
-    draft = compose(snap, question, retrieval)
+    reading = read(snap, question)
+    if reading.small_talk:
+        return small_talk(snap.rules.questions.reply(reading.small_talk))
+    retrieval = retrieve(snap, embeddings, question, settings, tuning, reading)
+    draft = compose(snap, question, retrieval, reading)
     if not covered(snap, question, retrieval, draft, settings):
         return declined(snap.rules.scope.decline_text)
-    conflicts = disagreements(snap, retrieval)
-    return answered(snap.articles, draft, snap.rules.red_flags, screening.red_flags, conflicts, snap.rules.scope.nothing_found)
+    conflicts = disagreements(snap, retrieval, reading)
+    return answered(
+        snap.articles, draft, snap.rules.red_flags, screening.red_flags, conflicts, snap.rules.scope.nothing_found,
+        notices_before(snap, reading, draft),
+    )
 
 
 # ---- the bot ----------------------------------------------------------------------------------------

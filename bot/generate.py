@@ -12,14 +12,12 @@ from typing import Protocol
 import numpy as np
 
 from bot.tuning import DEFAULT, Tuning
-from core.text import LIST_MARKER, content_terms
+from core.text import ABOUT_THE_ARTICLE, CONTINUES, LEANS_BACK, LIST_MARKER, content_terms
+from bot.understand import Reading
 from core.types import Chunk, Passage
 
 # "First… Next…" continue a sequence; "It…", "That is why…" lean on the sentence before, quoted with it.
-_CONTINUES = re.compile(r"^(First|Second|Third|Fourth|Next|Then|Finally|Lastly)\b")
-# Sentences about the article itself ("In this article, I’ll share…") introduce, they don't answer.
-_META = re.compile(r"\b(in this article|this guide|here is my article|I’ll dive into|I'll dive into)\b", re.I)
-_LEANS_BACK = re.compile(r"^(It|It’s|This|That|These|Those|They|Such|He|She|Doing so|However|But)\b")
+_CONTINUES, _META, _LEANS_BACK = CONTINUES, ABOUT_THE_ARTICLE, LEANS_BACK
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,7 @@ class Draft:
     lead: Quote | None
     support: list[Quote] = field(default_factory=list)
     relevance: float = 0.0  # best question-sentence similarity seen
+    before: list[str] = field(default_factory=list)  # notes to say before the lead, e.g. "no-timeline"
 
     @property
     def quotes(self) -> list[Quote]:
@@ -52,6 +51,7 @@ class Request:
     query: str  # the retrieval query (the question, folded with earlier turns when it leans on them)
     query_vector: np.ndarray
     passages: list[Passage]
+    reading: "Reading | None" = None  # intent, situation, vocabulary (bot.understand)
 
 
 class Generator(Protocol):

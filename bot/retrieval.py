@@ -108,7 +108,7 @@ def leans_on_history(question: str) -> bool:
     content = [t for t in tokens if t not in STOPWORDS]
     has_anaphor = any(t in _ANAPHORA for t in tokens)
     opens_with_connective = question.strip().lower().startswith(_CONNECTIVES)
-    return (has_anaphor and len(content) <= 3) or (opens_with_connective and len(content) <= 4) or len(content) <= 1
+    return (has_anaphor and len(content) <= 5) or (opens_with_connective and len(content) <= 6) or len(content) <= 1
 
 
 def fold_history(question: str, earlier_user_turns: list[str], turns: int = 2) -> str:

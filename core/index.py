@@ -19,11 +19,11 @@ from core.embeddings import model_label
 from core.errors import HamstringBotError, IndexCorrupt, IndexMissing, IndexStale
 from core.corpus import load_articles
 from core.settings import Settings
-from core.types import Article, Chunk
+from core.types import Article, Chunk, Unit
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2  # 2: answer units in their own collection
 # Bump when ingest/chunking.py changes how text is cut: the manifest records it, and a change forces a rebuild.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 COLLECTION_PREFIX = "hamstring"
 BUILD_COMMAND = "make ingest  (or: .venv/bin/hamstring-ingest)"
 
@@ -36,11 +36,16 @@ class Manifest(BaseModel):
     chunker: str
     chunks_collection: str
     sentences_collection: str
+    units_collection: str
     counts: dict[str, int]
     created: str
     # The generation this one replaced: kept until the next swap, so a bot still answering from it
     # when the manifest changes finishes its question and reloads, instead of failing.
     previous_collections: list[str] = []
+
+    @property
+    def collections(self) -> tuple[str, str, str]:
+        return self.chunks_collection, self.sentences_collection, self.units_collection
 
     @staticmethod
     def new_generation() -> str:
@@ -55,6 +60,7 @@ class LiveIndex:
     client: chromadb.ClientAPI
     chunks: chromadb.Collection
     sentences: chromadb.Collection
+    units: chromadb.Collection
 
 
 @dataclass(frozen=True)
@@ -80,24 +86,32 @@ def open_client(settings: Settings) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
-def read_chunks(collection: chromadb.Collection, with_vectors: bool = False):
-    """Every record of a collection as Chunks (and their vectors, as float32 rows, when asked)."""
+def read_chunks(collection: chromadb.Collection, with_vectors: bool = False, record=Chunk):
+    """Every record of a collection as Chunks (or Units, with `record=Unit`), and their vectors as float32
+    rows when asked."""
     got = collection.get(include=["documents", "metadatas", *(["embeddings"] if with_vectors else [])])
-    chunks = [Chunk.from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+    chunks = [record.from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
     return (chunks, np.asarray(got["embeddings"], dtype=np.float32)) if with_vectors else chunks
 
 
-def collection_names(generation: str) -> tuple[str, str]:
-    return f"{COLLECTION_PREFIX}_chunks_{generation}", f"{COLLECTION_PREFIX}_sentences_{generation}"
+def collection_names(generation: str) -> tuple[str, str, str]:
+    return tuple(f"{COLLECTION_PREFIX}_{what}_{generation}" for what in ("chunks", "sentences", "units"))
 
 
-def corpus_fingerprint(articles: list[Article]) -> str:
-    """A hash of the whole corpus: any change to an article's text or front matter shows."""
+def corpus_fingerprint(articles: list[Article], units_rules: str = "") -> str:
+    """A hash of the whole corpus: any change to an article's text or front matter, or to the rules that cut
+    and label its answer units (corpus/units.yaml), shows."""
     per_article = {
         a.id: hashlib.sha256(json.dumps(dataclasses.astuple(a)).encode("utf-8")).hexdigest()[:16]
         for a in sorted(articles, key=lambda a: a.id)
     }
+    per_article["units.yaml"] = hashlib.sha256(units_rules.encode("utf-8")).hexdigest()[:16]
     return hashlib.sha256(json.dumps(per_article, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def units_rules_text(settings: Settings) -> str:
+    """corpus/units.yaml as text ("" when a corpus has none), for the fingerprint."""
+    return settings.units_path.read_text(encoding="utf-8") if settings.units_path.exists() else ""
 
 
 def read_manifest(settings: Settings) -> Manifest | None:
@@ -130,29 +144,31 @@ def open_live_collections(settings: Settings, expected_corpus_hash: str, expecte
         client = open_client(settings)
         chunks = client.get_collection(manifest.chunks_collection)
         sentences = client.get_collection(manifest.sentences_collection)
-        counts = {"chunks": chunks.count(), "sentences": sentences.count()}
+        units = client.get_collection(manifest.units_collection)
+        counts = {"chunks": chunks.count(), "sentences": sentences.count(), "units": units.count()}
     except Exception as exc:  # chromadb raises NotFoundError, ValueError, sqlite errors… for a damaged store
         raise IndexCorrupt(
             f"The index in {settings.data_dir} is damaged or incomplete ({exc.__class__.__name__}). Rebuild it with: {BUILD_COMMAND}"
         ) from exc
-    if counts != {"chunks": manifest.counts["chunks"], "sentences": manifest.counts["sentences"]}:
+    promised = {k: manifest.counts.get(k) for k in counts}
+    if counts != promised:
         raise IndexCorrupt(
-            f"The index in {settings.data_dir} holds {counts} but its manifest promises "
-            f"{ {k: manifest.counts[k] for k in ('chunks', 'sentences')} }. Rebuild it with: {BUILD_COMMAND}"
+            f"The index in {settings.data_dir} holds {counts} but its manifest promises {promised}. "
+            f"Rebuild it with: {BUILD_COMMAND}"
         )
-    return LiveIndex(manifest, client, chunks, sentences)
+    return LiveIndex(manifest, client, chunks, sentences, units)
 
 
 def chunker_signature(settings: Settings) -> str:
     return f"v{CHUNKER_VERSION}:{settings.chunk_chars}:{settings.chunk_overlap_sentences}"
 
 
-def search_text(chunk: Chunk) -> str:
-    """What is embedded and indexed for a passage: its title and section, then its verbatim text.
+def search_text(chunk: Chunk | Unit) -> str:
+    """What is embedded and indexed for a passage or unit: its title and section, then its verbatim text.
 
     Headings such as "Prevention" say what a passage is about better than its sentences do.
     """
-    if chunk.kind == "sentence":
+    if isinstance(chunk, Chunk) and chunk.kind == "sentence":
         return chunk.text
     return f"{chunk.title} › {chunk.section}\n{chunk.text}" if chunk.section else f"{chunk.title}\n{chunk.text}"
 
@@ -160,7 +176,8 @@ def search_text(chunk: Chunk) -> str:
 def open_fresh_index(settings: Settings, model: str) -> tuple[list[Article], LiveIndex]:
     """The corpus and the live index built from it with this model and chunker, or the error saying what to run."""
     articles = load_articles(settings.articles_dir, settings.max_article_bytes)
-    return articles, open_live_collections(settings, corpus_fingerprint(articles), model, chunker_signature(settings))
+    fingerprint = corpus_fingerprint(articles, units_rules_text(settings))
+    return articles, open_live_collections(settings, fingerprint, model, chunker_signature(settings))
 
 
 def index_status(settings: Settings, model: str | None = None) -> IndexStatus:

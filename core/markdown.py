@@ -11,6 +11,7 @@ from core.types import Answer, Conflict, Escalation, Notice
 REMINDER = "_General information from the cited articles, not a diagnosis. If in doubt, see a doctor or physiotherapist._"
 DISAGREEMENT_OPENING = "**The sources disagree"
 IF_THIS_IS_YOU = "**If this is happening to you:**"
+BEFORE_LEAD = frozenset({"not-covered", "no-timeline"})  # notices that frame what follows
 _ITEM = re.compile(r"(?:- |\d+\. )")
 
 
@@ -35,11 +36,12 @@ def draw(answer: Answer) -> Drawn:
     body: list[str] = []
     if answer.escalation and answer.escalation.evidence:
         body.append("What the articles say:\n" + "\n".join(f"- “{inline(p.text)}” {markers(p.citations)}" for p in answer.escalation.evidence))
+    body += [notice_text(n) for n in answer.notices if n.kind in BEFORE_LEAD]
     if answer.lead:
         body.append(f"{inline(answer.lead.text)} {markers(answer.lead.citations)}")
     if answer.items:
         body.append("\n".join(f"- {inline(p.text)} {markers(p.citations)}" for p in answer.items))
-    body += [notice_text(n) for n in answer.notices]
+    body += [notice_text(n) for n in answer.notices if n.kind not in BEFORE_LEAD]
     disagreements = [conflict_block(c, titles) for c in answer.conflicts]
     return Drawn(warning, body, disagreements, answer.reminder)
 
@@ -65,6 +67,8 @@ def escalation_blocks(escalation: Escalation) -> list[str]:
 
 def conflict_block(conflict: Conflict, titles: dict[str, str]) -> str:
     lines = [f"{DISAGREEMENT_OPENING} — {conflict.topic}.** {conflict.summary}"]
+    if conflict.fits:
+        lines[0] += f" **{conflict.fits}**"
     for p in conflict.positions:
         cited = f" [{p.n}]" if p.n is not None else ""
         lines.append(f"- *{titles.get(p.source_id, p.source_id)}* — {p.stance}: “{inline(p.quote)}”{cited}")

@@ -88,6 +88,14 @@ class Settings(BaseSettings):
         return self.corpus_dir / "scope.yaml"
 
     @property
+    def units_path(self) -> Path:
+        return self.corpus_dir / "units.yaml"
+
+    @property
+    def questions_path(self) -> Path:
+        return self.corpus_dir / "questions.yaml"
+
+    @property
     def rule_files(self) -> list[Path]:
         """The reviewed rule files; every article quote in them must stay verbatim."""
         return sorted(p for p in self.corpus_dir.glob("*.yaml") if p.name != "sources.yaml")

@@ -84,6 +84,13 @@ def rule_text(text: str) -> str:
 
 # ---- lists and sentences ----------------------------------------------------------------------------
 
+# A sentence opening with one of these leans on the one before it, so it never starts a quote or a unit.
+LEANS_BACK = re.compile(r"^(It|It’s|This|That|These|Those|They|Such|He|She|Doing so|However|But)\b")
+# These continue a sequence ("There are four phases… First, … Next, …").
+CONTINUES = re.compile(r"^(First|Second|Third|Fourth|Next|Then|Finally|Lastly)\b")
+# Sentences about the article itself ("In this article, I’ll share…") introduce; they don't answer.
+ABOUT_THE_ARTICLE = re.compile(r"\b(in this article|this guide|here is my article|I’ll dive into|I'll dive into)\b", re.I)
+
 # The clean articles mark list items with "- " or "1. " at the start of a line.
 LIST_MARKER = re.compile(r"^(?:[-*]|\d+\.)\s+")
 

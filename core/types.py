@@ -68,6 +68,62 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Unit:
+    """A self-contained piece of one article a runner can act on: a paragraph, a list with its lead-in, a
+    numbered tip, or a whole step sequence. Made at ingest; `text == article.body[start:end]`.
+
+    `kind` (advice, explanation, definition, story, promotion, signpost) and `situations` (healthy, sore,
+    injured, tendinopathy, returning, any) come from the reviewed rules of corpus/units.yaml.
+    """
+
+    id: str
+    source_id: str
+    title: str
+    section: str | None
+    text: str
+    start: int
+    end: int
+    order: int
+    form: Literal["paragraph", "list", "tip", "steps"]
+    kind: str
+    situations: tuple[str, ...]
+
+    def metadata(self) -> dict:
+        """The flat record stored beside the text in Chroma."""
+        return {
+            "source_id": self.source_id,
+            "title": self.title,
+            "section": self.section or "",
+            "start": self.start,
+            "end": self.end,
+            "order": self.order,
+            "form": self.form,
+            "kind": self.kind,
+            "situations": ",".join(self.situations),
+        }
+
+    @classmethod
+    def from_record(cls, unit_id: str, text: str, meta: dict) -> "Unit":
+        return cls(
+            id=unit_id,
+            source_id=meta["source_id"],
+            title=meta["title"],
+            section=meta["section"] or None,
+            text=text,
+            start=int(meta["start"]),
+            end=int(meta["end"]),
+            order=int(meta["order"]),
+            form=meta["form"],
+            kind=meta["kind"],
+            situations=tuple(meta["situations"].split(",")),
+        )
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True)
 class Passage:
     """A chunk retrieved for a question, with the scores that ranked it."""
 
@@ -91,7 +147,9 @@ class Part(BaseModel):
 class Notice(BaseModel):
     """A line of the bot's own words in an answer: a decline, "nothing found", a red-flag note."""
 
-    kind: Literal["declined", "nothing-found", "red-flag-info"] = Field(description="What the notice is for.")
+    kind: Literal["declined", "nothing-found", "red-flag-info", "not-covered", "no-timeline", "small-talk"] = Field(
+        description="What the notice is for; not-covered and no-timeline come before the lead."
+    )
     text: str = Field(description="Plain text (no Markdown).")
     citations: list[int] = Field(default_factory=list, description="Numbers of the article sentences that back it.")
 
@@ -109,6 +167,7 @@ class Escalation(BaseModel):
     advice: str = Field(description="What to do instead of self-care.")
     urgent: bool = Field(False, description="True when the symptoms call for urgent care (e.g. cannot bear weight).")
     evidence: list[Part] = Field(default_factory=list, description="Reviewed article sentences saying such symptoms need assessment.")
+    signals: list[str] = Field(default_factory=list, description="Which detectors fired: 'rules' (reviewed phrases) and/or 'semantic' (similarity to reviewed symptom descriptions).")
 
 
 class ConflictPosition(BaseModel):
@@ -116,12 +175,14 @@ class ConflictPosition(BaseModel):
     stance: str = Field(description="The side this article takes, in a few words.")
     quote: str = Field(description="Verbatim sentence of the article that takes that side.")
     n: int | None = Field(None, description="Citation number of the quote in the answer it appears in.")
+    situations: list[str] = Field(default_factory=list, description="Whose situation this side speaks to (healthy, injured, …).")
 
 
 class Conflict(BaseModel):
     topic: str
     summary: str = Field(description="What the articles disagree on and, where they give it, what separates the sides.")
     positions: list[ConflictPosition]
+    fits: str | None = Field(None, description="Which side fits the situation the runner described, when one does.")
 
 
 class Answer(BaseModel):

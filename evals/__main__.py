@@ -14,7 +14,7 @@ from evals.errors import EvalError, EvalSetError
 from evals.remote import RemoteBot
 from evals.report import summary, write_report
 from evals.runner import AskingBot, evaluate
-from evals.schema import QuestionSet, check_sources, load_set
+from evals.schema import QuestionSet, check_sources, load_set, select
 from evals.thresholds import load_thresholds
 from core.corpus import load_articles
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         raise EvalError(f"--repeat must be 1 or more, got {args.repeat}.")
-    sets = _load_sets(args.sets)
+    sets = [select(s, tags=args.tag, categories=args.category, ids=args.case) for s in _load_sets(args.sets)]
     bars = load_thresholds(args.thresholds) if args.thresholds else {}
     settings = Settings()
     corpus = Corpus.from_articles(load_articles(settings.articles_dir, settings.max_article_bytes))
@@ -107,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--repeat", type=int, default=1, metavar="N", help="ask every case N times and check verdicts agree")
     run_cmd.add_argument("--report", type=Path, metavar="DIR", help="write report.json, report.md and charts here")
     run_cmd.add_argument("--thresholds", type=Path, metavar="FILE", help="YAML of metric bars; a miss makes the exit status 1")
+    run_cmd.add_argument("--tag", action="append", default=[], metavar="TAG", help="only cases with this tag (repeatable: all of them)")
+    run_cmd.add_argument("--category", action="append", default=[], metavar="NAME", help="only cases of this category (repeatable: any of them)")
+    run_cmd.add_argument("--case", action="append", default=[], metavar="ID", help="only this case (repeatable)")
     run_cmd.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait for each answer with --url")
     run_cmd.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                          help="force the progress bar on or off (default: on when stderr is a terminal)")

@@ -61,6 +61,16 @@ def judge(expect: Expect, answer: Answer, corpus: Corpus) -> list[CheckResult]:
         results.append(check_conflict(answer, expect.conflict))
     if expect.out_of_scope is not None:
         results.append(check_out_of_scope(answer, expect.out_of_scope))
+    if expect.lead_contains is not None:
+        results.append(check_lead_contains(answer, expect.lead_contains))
+    if expect.lead_source is not None:
+        results.append(check_lead_source(answer, expect.lead_source))
+    if expect.body_not_contains is not None:
+        results.append(check_body_not_contains(answer, expect.body_not_contains))
+    if expect.says_not_covered is not None:
+        results.append(check_says_not_covered(answer, expect.says_not_covered))
+    if expect.max_words is not None:
+        results.append(check_max_words(answer, expect.max_words))
     results.append(check_citations(answer, corpus))
     return results
 
@@ -123,6 +133,60 @@ def check_out_of_scope(answer: Answer, expected: bool) -> CheckResult:
     shown = "declined as out of scope" if answer.out_of_scope else "answered as in scope"
     passed = answer.out_of_scope == expected
     return CheckResult(name="out_of_scope", passed=passed, why=f"{shown}; expected {'a decline' if expected else 'an answer'}")
+
+
+def body_text(answer: Answer) -> str:
+    """What a runner reads before the sources: the lead, the supporting items and the bot's notices."""
+    return "\n".join([*([answer.lead.text] if answer.lead else []), *(p.text for p in answer.items), *(n.text for n in answer.notices)])
+
+
+def check_lead_contains(answer: Answer, items: list[str]) -> CheckResult:
+    if answer.lead is None:
+        return CheckResult(name="lead_contains", passed=False, why="no lead: " + _what_instead(answer))
+    lead = normalise(answer.lead.text)
+    missing = [item for item in items if not any(normalise(alt) in lead for alt in alternatives(item))]
+    if missing:
+        return CheckResult(name="lead_contains", passed=False, why=f"lead lacks {', '.join(repr(m) for m in missing)}: “{_clip(answer.lead.text)}”")
+    return CheckResult(name="lead_contains", passed=True, why=f"lead has all {len(items)}")
+
+
+def check_lead_source(answer: Answer, sources: list[str]) -> CheckResult:
+    if answer.lead is None or not answer.lead.citations:
+        return CheckResult(name="lead_source", passed=False, why="no lead: " + _what_instead(answer))
+    cited = {c.n: c.source_id for c in answer.citations}.get(answer.lead.citations[0])
+    return CheckResult(name="lead_source", passed=cited in sources, why=f"lead from {cited}; expected any of {', '.join(sources)}")
+
+
+def check_body_not_contains(answer: Answer, items: list[str]) -> CheckResult:
+    body = normalise(body_text(answer))
+    found = [alt for item in items for alt in alternatives(item) if normalise(alt) in body]
+    if found:
+        return CheckResult(name="body_not_contains", passed=False, why="body says " + ", ".join(repr(f) for f in found))
+    return CheckResult(name="body_not_contains", passed=True, why=f"none of {len(items)} in the body")
+
+
+def check_says_not_covered(answer: Answer, expected: bool) -> CheckResult:
+    said = any(n.kind == "not-covered" for n in answer.notices)
+    shown = "says the articles don't cover it" if said else "does not say it is not covered"
+    return CheckResult(name="says_not_covered", passed=said == expected, why=f"{shown}; expected {'to' if expected else 'not to'}")
+
+
+def check_max_words(answer: Answer, most: int) -> CheckResult:
+    count = len(body_text(answer).split())
+    return CheckResult(name="max_words", passed=count <= most, why=f"{count} words in the body; at most {most}")
+
+
+def _what_instead(answer: Answer) -> str:
+    if answer.escalation:
+        return "escalated"
+    if answer.notices:
+        return f"{answer.notices[0].kind} notice"
+    return "nothing said"
+
+
+def _clip(text: str, width: int = 90) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def check_citations(answer: Answer, corpus: Corpus) -> CheckResult:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
 
 from evals.errors import EvalSetError
 
@@ -36,13 +36,29 @@ class Expect(BaseModel):
     escalate: StrictBool | None = Field(None, description="True: the answer escalates to a clinician; False: it must not.")
     conflict: StrictBool | None = Field(None, description="True: a disagreement between the articles is surfaced; False: none is.")
     out_of_scope: StrictBool | None = Field(None, description="True: the question is declined as outside the articles.")
+    lead_contains: list[StrictStr] | None = Field(
+        None, description="Each item appears in the lead (the article text said first); 'a|b' = a or b."
+    )
+    lead_source: list[StrictStr] | None = Field(None, description="The lead is quoted from one of these article ids.")
+    body_not_contains: list[StrictStr] | None = Field(
+        None, description="No alternative of any item appears in the body (lead, supporting items, notices)."
+    )
+    says_not_covered: StrictBool | None = Field(
+        None, description="True: the answer says first that the articles don't discuss what was asked."
+    )
+    max_words: StrictInt | None = Field(None, gt=0, description="The body (lead, supporting items, notices) has at most this many words.")
 
-    @field_validator("contains", "not_contains")
+    @field_validator("lead_source", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("contains", "not_contains", "lead_contains", "body_not_contains")
     @classmethod
     def _items_have_text(cls, value: list[str] | None) -> list[str] | None:
         return _check_alternatives(value)
 
-    @field_validator("sources_any")
+    @field_validator("sources_any", "lead_source")
     @classmethod
     def _not_empty(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and not value:
@@ -59,7 +75,9 @@ class Case(BaseModel):
     turns: list[StrictStr] = Field(min_length=1, description="User messages, oldest first; the last is judged.")
     expect: Expect = Field(default_factory=Expect)
     category: StrictStr | None = Field(None, description="Groups cases in the report (factual, red-flag, conflict, ...).")
+    tags: list[StrictStr] = Field(default_factory=list, description="Free labels to select cases by (e.g. tune, confirm).")
     note: StrictStr | None = Field(None, description="For humans: the article sentence that justifies the expectation.")
+    rubric: StrictStr | None = Field(None, description="For a grader: what a good answer says, in plain words.")
 
     @field_validator("turns")
     @classmethod
@@ -103,12 +121,25 @@ def load_set(path: Path) -> tuple[QuestionSet, list[str]]:
     return qset, _unknown_keys(path, qset)
 
 
+def select(qset: QuestionSet, *, tags: list[str] = (), categories: list[str] = (), ids: list[str] = ()) -> QuestionSet:
+    """The set with only the cases that have every tag given, one of the categories and one of the ids
+    given (a filter left empty keeps everything); EvalSetError when nothing is left."""
+    cases = [
+        c for c in qset.cases
+        if set(tags) <= set(c.tags) and (not categories or c.category in categories) and (not ids or c.id in ids)
+    ]
+    if not cases:
+        wanted = ", ".join(f"{name} {values}" for name, values in (("tags", tags), ("categories", categories), ("ids", ids)) if values)
+        raise EvalSetError(f"{qset.path}: no case matches {wanted}; check the spelling, or leave the filter out.")
+    return qset.model_copy(update={"cases": cases})
+
+
 def check_sources(qset: QuestionSet, known_ids: set[str]) -> None:
     """Reject a set naming article ids the corpus does not have (a typo would make a case unpassable)."""
     problems = [
-        f"{qset.path}: case {case.id!r}: expect.sources_any: unknown article id {source!r}; known: {', '.join(sorted(known_ids))}"
+        f"{qset.path}: case {case.id!r}: expect: unknown article id {source!r}; known: {', '.join(sorted(known_ids))}"
         for case in qset.cases
-        for source in case.expect.sources_any or []
+        for source in [*(case.expect.sources_any or []), *(case.expect.lead_source or [])]
         if source not in known_ids
     ]
     if problems:

@@ -13,11 +13,21 @@ from tqdm import tqdm
 from core.corpus import load_articles
 from core.embeddings import load_embeddings, model_label
 from core.errors import HamstringBotError
-from core.index import Manifest, chunker_signature, corpus_fingerprint, index_status, open_client, read_manifest, search_text
+from core.index import (
+    Manifest,
+    chunker_signature,
+    corpus_fingerprint,
+    index_status,
+    open_client,
+    read_manifest,
+    search_text,
+    units_rules_text,
+)
 from core.rulefile import verify_quotes
 from core.settings import Settings
-from core.types import Article, Chunk
+from core.types import Article, Chunk, Unit
 from ingest.chunking import chunk_article, split_sentences
+from ingest.units import article_units, load_unit_rules
 from ingest.store import drop_orphans, write_generation, write_manifest
 
 
@@ -49,14 +59,17 @@ class Plan:
     positions: dict[tuple, str] = field(default_factory=dict)  # (kind, source, order) → id, to count updates
 
 
-def pieces(articles: list[Article], settings: Settings) -> tuple[list[Chunk], list[Chunk]]:
-    """All passages and all sentences of the corpus."""
-    chunks, sentences = [], []
+def pieces(articles: list[Article], settings: Settings) -> tuple[list[Chunk], list[Chunk], list[Unit]]:
+    """All passages, sentences and answer units of the corpus (units only where corpus/units.yaml exists)."""
+    chunks, sentences, units = [], [], []
+    rules = load_unit_rules(settings.units_path) if settings.units_path.exists() else None
     for article in articles:
         article_sentences = split_sentences(article)
         sentences += article_sentences
         chunks += chunk_article(article, article_sentences, settings.chunk_chars, settings.chunk_overlap_sentences)
-    return chunks, sentences
+        if rules:
+            units += article_units(article, rules, settings.units_path)
+    return chunks, sentences, units
 
 
 def plan(client, settings: Settings, model: str, rebuild: bool) -> Plan:
@@ -68,11 +81,11 @@ def plan(client, settings: Settings, model: str, rebuild: bool) -> Plan:
         return Plan(full=True, previous=previous)
     reuse = Plan(full=False, previous=previous)
     try:
-        for name in (previous.chunks_collection, previous.sentences_collection):
+        for what, name in (("chunk", previous.chunks_collection), ("sentence", previous.sentences_collection), ("unit", previous.units_collection)):
             got = client.get_collection(name).get(include=["embeddings", "metadatas"])
             for cid, vec, meta in zip(got["ids"], got["embeddings"], got["metadatas"]):
                 reuse.vectors[cid] = list(vec)
-                reuse.positions[(meta["kind"], meta["source_id"], meta["order"])] = cid
+                reuse.positions[(what, meta["source_id"], meta["order"])] = cid
     except Exception:  # the live collections are gone or damaged
         return Plan(full=True, previous=previous)
     return reuse
@@ -103,8 +116,9 @@ def run_ingest(
     articles = load_articles(settings.articles_dir, settings.max_article_bytes)
     verify_quotes(settings.rule_files, articles)
     model = model or model_label(settings)
-    chunks, sentences = pieces(articles, settings)
-    everything = chunks + sentences
+    chunks, sentences, units = pieces(articles, settings)
+    fingerprint = corpus_fingerprint(articles, units_rules_text(settings))
+    everything = [*chunks, *sentences, *units]
     new_ids = {c.id for c in everything}
     summary = IngestSummary(articles=len(articles))
 
@@ -112,15 +126,15 @@ def run_ingest(
     reuse = plan(client, settings, model, rebuild)
     previous = reuse.previous
     summary.rebuilt = reuse.full
-    if not reuse.full and previous.corpus_hash == corpus_fingerprint(articles) and new_ids == set(reuse.vectors):
+    if not reuse.full and previous.corpus_hash == fingerprint and new_ids == set(reuse.vectors):
         summary.unchanged = len(everything)
-        drop_orphans(client, keep=(previous.chunks_collection, previous.sentences_collection, *previous.previous_collections))
+        drop_orphans(client, keep=(*previous.collections, *previous.previous_collections))
         summary.seconds = time.perf_counter() - started
         return summary
 
     to_embed = [c for c in everything if c.id not in reuse.vectors]
     summary.unchanged = len(everything) - len(to_embed)
-    replaced = {reuse.positions.get((c.kind, c.source_id, c.order)) for c in to_embed} - {None} - new_ids
+    replaced = {reuse.positions.get((_what(c), c.source_id, c.order)) for c in to_embed} - {None} - new_ids
     summary.updated = len(replaced)
     summary.added = len(to_embed) - summary.updated
     summary.removed = len(set(reuse.vectors) - new_ids) - summary.updated
@@ -130,27 +144,32 @@ def run_ingest(
         show = sys.stderr.isatty() if progress is None else progress
         vectors |= embed(to_embed, embeddings or load_embeddings(settings), settings.embedding_batch_size, show)
 
-    replaced_collections = [previous.chunks_collection, previous.sentences_collection] if previous else []
-    generation, chunks_name, sentences_name = write_generation(client, chunks, sentences, vectors)
+    replaced_collections = list(previous.collections) if previous else []
+    generation, chunks_name, sentences_name, units_name = write_generation(client, chunks, sentences, units, vectors)
     write_manifest(
         settings,
         Manifest(
             generation=generation,
-            corpus_hash=corpus_fingerprint(articles),
+            corpus_hash=fingerprint,
             model=model,
             chunker=chunker_signature(settings),
             chunks_collection=chunks_name,
             sentences_collection=sentences_name,
-            counts={"chunks": len(chunks), "sentences": len(sentences), "articles": len(articles)},
+            units_collection=units_name,
+            counts={"chunks": len(chunks), "sentences": len(sentences), "units": len(units), "articles": len(articles)},
             created=Manifest.new_generation(),
             previous_collections=replaced_collections,
         ),
     )
     # Only now is the generation before the previous one unreferenced; removing it (and any left by a
     # crashed run) is safe.
-    drop_orphans(client, keep=(chunks_name, sentences_name, *replaced_collections))
+    drop_orphans(client, keep=(chunks_name, sentences_name, units_name, *replaced_collections))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _what(piece: Chunk | Unit) -> str:
+    return piece.kind if isinstance(piece, Chunk) else "unit"
 
 
 def ensure_index(settings: Settings, progress: bool | None = None) -> IngestSummary | None:

@@ -7,17 +7,20 @@ import os
 
 from core.index import COLLECTION_PREFIX, Manifest, collection_names
 from core.settings import Settings
-from core.types import Chunk
+from core.types import Chunk, Unit
 
 COSINE = {"hnsw": {"space": "cosine"}}
 BATCH = 500  # records per Chroma add call
 
 
-def write_generation(client, chunks: list[Chunk], sentences: list[Chunk], vectors: dict[str, list[float]]) -> tuple[str, str, str]:
-    """Fresh collections holding every passage and sentence with its vector: (generation, chunks, sentences)."""
+def write_generation(
+    client, chunks: list[Chunk], sentences: list[Chunk], units: list[Unit], vectors: dict[str, list[float]]
+) -> tuple[str, str, str, str]:
+    """Fresh collections holding every passage, sentence and unit with its vector:
+    (generation, chunks, sentences, units)."""
     generation = Manifest.new_generation()
     names = collection_names(generation)
-    for name, items in zip(names, (chunks, sentences)):
+    for name, items in zip(names, (chunks, sentences, units)):
         collection = client.create_collection(name, configuration=COSINE, embedding_function=None)
         for i in range(0, len(items), BATCH):
             part = items[i : i + BATCH]

@@ -103,6 +103,7 @@ class PositionEntry(RuleModel):
     source_id: Text
     stance: Text
     quote: Text
+    situations: list[Literal["healthy", "sore", "injured", "tendinopathy", "returning", "any"]] = []
 
 
 class TopicEntry(RuleModel):

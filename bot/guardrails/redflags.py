@@ -1,7 +1,9 @@
 """Red-flag escalation: recognise symptoms in a runner's messages that need a clinician, not self-care.
 
-Symptoms, runners' words for them, advice and the article sentences behind it are data (corpus/red_flags.yaml,
-for a physio to review); this module applies them clause by clause, minding negation and hypotheticals.
+Symptoms, runners' words for them, descriptions of them, advice and the article sentences behind it are data
+(corpus/red_flags.yaml, for a physio to review); this module reads messages clause by clause with two
+signals, the reviewed phrases ('rules') and closeness in meaning to the reviewed descriptions ('semantic',
+when the caller passes an embedder), minding negation, hypotheticals and time.
 
 >>> rules = RedFlagRules.load()
 >>> verdict = rules.check(["I felt a pop in my hammy yesterday", "what stretches can I do?"])
@@ -9,31 +11,58 @@ for a physio to review); this module applies them clause by clause, minding nega
 (True, ['pop-or-tear'])
 >>> rules.check(["I didn't feel a pop and there's no bruising"]).escalate
 False
+>>> rules.check(["I felt a pop two years ago, it's been fine since"]).escalate
+False
 """
 
 import re
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import Field, PrivateAttr, StrictBool, StrictStr, field_validator, model_validator
 
 from core.rulefile import Expression, RuleModel, Text, field_errors, load_rule_file, problem, repeated_ids
 from core.settings import PROJECT_ROOT
-from core.text import APOSTROPHES
-from core.text import rule_text
+from core.text import APOSTROPHES, rule_text
 from core.types import Escalation
 
 RULES_PATH = PROJECT_ROOT / "corpus" / "red_flags.yaml"
-RULES_VERSION = 1
+RULES_VERSION = 2
+
+Embed = Callable[[list[str]], np.ndarray]
+"""Texts → an (n, d) array of unit-length float32 vectors, e.g. all-MiniLM-L6-v2 behind `CachedEmbed`."""
+Signal = Literal["rules", "semantic"]
+
+# ---- tuning of the semantic signal ----------------------------------------------------------------
+# Measured with all-MiniLM-L6-v2 on the generated corpus (evals/robustness/red_flags.yaml), the test
+# tables and every turn of evals/sets/core.yaml; run `python -m bot.guardrails.redflags --measure`
+# again after changing descriptions, `ordinary` or the model.
+SEMANTIC_THRESHOLD = 0.72
+"""Cosine to the nearest description a part of a message needs. No part of a message that must not escalate
+reached 0.72 with the margin below; 0.65 let ordinary questions ("my hamstring feels tight when I run fast")
+through."""
+SEMANTIC_MARGIN = 0.08
+"""How much closer to that description than to every `ordinary` line it must be: ordinary hamstring talk
+shares most of its words with the descriptions, and the margin, not the cosine, tells them apart."""
+SEMANTIC_MIN_WORDS = 3  # shorter parts ("in 2019", "mid race") mean nothing on their own
 
 # ---- how messages are read ------------------------------------------------------------------------
 # Language mechanics, not medical knowledge: which words negate a symptom, which make it hypothetical,
-# which make a clause about the runner (or someone they know) rather than a general question.
+# which make a clause about the runner (or someone they know) rather than a general question, which date it.
 
 _SENTENCE = re.compile(r"[^.!?;:\n]+[.!?;:\n]*")
 # A clause break resets negation: "I didn't feel a pop but it's badly bruised" is bruised.
 _CLAUSE_BREAK = re.compile(r",? *\b(?:but|though|although|however|whereas|except that|yet)\b|\s[-–—]+\s")
+# The semantic signal compares shorter parts: a long clause blurs its one symptom into the rest.
+_PART_BREAK = re.compile(
+    r",\s*|\s+(?:and|then|so)\s+(?=(?:then |now |suddenly )?"
+    r"(?:i|im|ive|id|it|its|there|theres|my|he|hes|she|shes|they|his|her|their|we|now|the|a|this)\b)"
+)
 
 # "not sure", "no idea", "can't tell", "without warning" hedge or narrate rather than deny.
 _NEGATOR = re.compile(
@@ -48,6 +77,14 @@ _NEW_SUBJECT = re.compile(
     r"(?:,|\band\b|\bthen\b|\bso\b) (?:then |now )?"
     r"(?:i|im|ive|id|it|its|there|theres|my|he|she|they|his|her|their|we|now|suddenly|then)\b"
 )
+# Not being able to do something is the symptom, not its denial: "couldnt put weight on it".
+_INABILITY = re.compile(
+    r"\b(?:cant|cannot|can not|couldnt|could not|unable to|not able to|wasnt able to|werent able to|"
+    r"havent been able to|hasnt been able to|wont|wouldnt)(?: even| really| properly)? "
+    r"(?:walk|stand|bear|put|get|lift|raise|bend|run|carry|continue|finish|keep|move|straighten|take|hold)\w*"
+)
+# A word a gap in a phrase ("felt ... pop") may not be: "felt no pop" is not "felt a pop".
+_GAP_WORD = r"(?!(?:no|not|never|any|nothing|without)\b)\w+ "
 
 _HYPOTHETICAL = re.compile(
     r"\b(?:if|what if|in case|suppose|supposing|imagine|whether|hypothetically|signs? of|symptoms? of|"
@@ -77,17 +114,39 @@ _OWN_EXPERIENCE = re.compile(
     r"\b(?:i|ive|i have|he|she|they|my \w+)(?: just| also| definitely| think i)? (?:felt|heard|had|got|noticed|have)"
     r" (?:one|it|that|this|those|some)\b|\bhappened to (?:me|him|her|them|my \w+)\b"
 )
+
+# Time. A symptom dated long ago, or said to be over (contexts: resolved), is history, not a red flag now.
+_NUMBER = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of|several|many|some)"
+_LONG_AGO = re.compile(
+    rf"\b(?:{_NUMBER} (?:years?|seasons?|decades?) ago|years ago|ages ago|(?:a )?long (?:time )?ago|"
+    r"back in (?:19|20)\d\d|in (?:19|20)\d\d|last year|the year before|"
+    r"(?:when|while) (?:i|he|she|they|we|you) (?:was|were) (?:at|in) (?:\w+ )?(?:school|university|uni|college)|"
+    r"as a (?:teenager|kid|child|junior|student)|in (?:high )?school|at (?:university|uni|college))\b"
+)
+_RECENT = re.compile(
+    rf"\b(?:today|tonight|yesterday|now|just now|this (?:morning|afternoon|evening|week|weekend)|"
+    r"last (?:night|week|weekend|run|session|race|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"(?:on|since) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    rf"{_NUMBER} (?:days?|hours?|minutes?) ago|(?:days|hours) ago|earlier|this past)\b"
+)
+# Still there, however long ago it began: "tore it two years ago and it still hurts".
+_STILL_THERE = re.compile(
+    r"\b(?:still|ever since|again|never (?:\w+ )?(?:healed|recovered|settled|went away|got better|been right)|"
+    r"(?:sore|hurting|hurt|painful|aching|trouble|problems?|niggling|bothering|weak) (?:\w+ ){0,2}?since)\b"
+)
+
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def _clauses(message: str) -> list[str]:
-    clauses = []
-    for sentence in _SENTENCE.findall(rule_text(message)):
-        for clause in _CLAUSE_BREAK.split(sentence):
-            clause = clause.strip(" .!?;:\n")
-            if clause:
-                clauses.append(clause)
-    return clauses
+def _sentences(text: str) -> list[list[str]]:
+    """The clauses of each sentence of text already read by `rule_text`."""
+    sentences = []
+    for sentence in _SENTENCE.findall(text):
+        clauses = [c.strip(" .!?;:\n") for c in _CLAUSE_BREAK.split(sentence)]
+        clauses = [c for c in clauses if c]
+        if clauses:
+            sentences.append(clauses)
+    return sentences
 
 
 def _negated(clause: str, start: int) -> bool:
@@ -98,7 +157,13 @@ def _negated(clause: str, start: int) -> bool:
     return bool(_NEGATOR.search(" ".join(before.split()[-_NEGATION_REACH:])))
 
 
-def _informational(clause: str, start: int) -> bool:
+def _denies(part: str) -> bool:
+    """Any denial in a part of a message, for the semantic signal, which has no position to look before: a
+    model reads "no pop" much like "a pop"."""
+    return bool(_NEGATOR.search(_INABILITY.sub(" ", part)))
+
+
+def _informational(clause: str, start: int, pointing: bool = True) -> bool:
     """A hypothetical or a general question rather than the runner's (or a friend's) own symptom."""
     before = clause[:start]
     cues = list(_HYPOTHETICAL.finditer(before))
@@ -107,7 +172,8 @@ def _informational(clause: str, start: int) -> bool:
         if _NEVER_HAPPENED.match(before[cue.end():]):
             return True  # "if I ever felt a pop": past tense, but nothing has happened
         return not (_UNSURE.search(before[: cue.start()].rstrip()) or _PAST_EXPERIENCE.search(before[cue.end():]))
-    return bool(_ASKING.match(clause)) and not (_ABOUT_SOMEONE.search(clause) or _POINTING.search(before))
+    pointed = pointing and _POINTING.search(before)
+    return bool(_ASKING.match(clause)) and not (_ABOUT_SOMEONE.search(clause) or pointed)
 
 
 # ---- verdicts -------------------------------------------------------------------------------------
@@ -119,9 +185,10 @@ class RedFlagHit:
 
     flag_id: str
     reason: str  # plain words, shown to the runner
-    urgent: bool
+    urgent: bool  # urgent on its own; urgent_together can make a verdict urgent without it
     message_index: int  # position among the runner's messages, oldest first
-    matched: str  # the words that matched, as normalised for matching
+    matched: str  # the words that matched (the part of the message, for 'semantic'), as read for matching
+    signal: Signal = "rules"
 
 
 @dataclass(frozen=True)
@@ -129,15 +196,12 @@ class RedFlagVerdict:
     """What the runner's messages say: their own (or a friend's) red flags, and red flags asked about."""
 
     personal: tuple[RedFlagHit, ...] = ()
-    informational: tuple[RedFlagHit, ...] = ()  # answer these, and say the sign is a reason to get assessed
+    informational: tuple[RedFlagHit, ...] = ()  # answer these, with the rules' info lines
+    urgent: bool = False  # signs of a rupture or grade III tear among the personal flags
 
     @property
     def escalate(self) -> bool:
         return bool(self.personal)
-
-    @property
-    def urgent(self) -> bool:
-        return any(hit.urgent for hit in self.personal)
 
 
 @dataclass(frozen=True)
@@ -146,10 +210,59 @@ class RedFlag:
 
     id: str
     reason: str
+    info: str
     urgent: bool
     informational_only: bool
     evidence_ids: tuple[str, ...]
     pattern: re.Pattern
+    descriptions: tuple[str, ...] = ()
+    only_with: frozenset[str] = frozenset()
+    not_escalated_with: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Clause:
+    text: str
+    past: bool  # dated long ago, or over with, and not said to be still there
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One message as the rules read it."""
+
+    index: int
+    clauses: tuple[_Clause, ...]
+    contexts: frozenset[str]
+    own_experience: bool
+
+
+@dataclass(frozen=True)
+class _Bank:
+    """The descriptions' vectors for one embedder: rows of `flags` belong to `owners`."""
+
+    embed: Embed
+    flags: np.ndarray
+    owners: tuple[RedFlag, ...]
+    ordinary: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A part of a clause, weighed by the semantic signal against the nearest description."""
+
+    reading: _Reading
+    clause: _Clause
+    text: str
+    end: int  # where the part ends in its clause: what comes before it may make it a question
+    flag: RedFlag
+    cosine: float
+    margin: float  # cosine less the cosine to the nearest `ordinary` line
+
+
+@dataclass
+class _Found:
+    personal: dict[str, RedFlagHit] = field(default_factory=dict)
+    informational: dict[str, RedFlagHit] = field(default_factory=dict)
 
 
 # ---- the rules ------------------------------------------------------------------------------------
@@ -158,44 +271,57 @@ class RedFlag:
 class RedFlagRules:
     """The reviewed red-flag rules; `check` reads a conversation, `escalation` says what to do about it."""
 
-    def __init__(
-        self, flags: list[RedFlag], advice: str, urgent_advice: str, evidence: dict[str, tuple[str, str]], path: Path
-    ):
-        self.flags = flags
-        self.advice = advice
-        self.urgent_advice = urgent_advice
-        self._evidence = evidence
-        self.evidence: list[tuple[str, str]] = list(evidence.values())  # (source_id, verbatim quote)
+    def __init__(self, file: "RedFlagsFile", path: Path):
+        self.flags = file.flags
+        self.advice = file.advice
+        self.urgent_advice = file.urgent_advice
+        self.urgent_together = [frozenset(ids) for ids in file.urgent_together]
+        self.ordinary = list(file.ordinary)
+        self._urgent_evidence = list(file.urgent_evidence)
+        self._evidence = {item.id: (item.source_id, item.quote) for item in file.evidence}
+        self.evidence: list[tuple[str, str]] = list(self._evidence.values())  # (source_id, verbatim quote)
+        self._contexts = file.context_patterns
+        self._spelling = file.corrections
+        resolved = self._contexts.get("resolved")
+        self._over = re.compile(resolved.pattern + r"(?: now)?") if resolved else None
+        self.semantic_threshold = SEMANTIC_THRESHOLD
+        self.semantic_margin = SEMANTIC_MARGIN
+        self._bank: _Bank | None = None
+        self._bank_lock = threading.Lock()
         self.path = path
 
     @classmethod
     def load(cls, path: Path | None = None) -> "RedFlagRules":
         """Read and compile the rules file; RulesError naming the file and field for anything malformed."""
         path = path or RULES_PATH
-        file = load_rule_file(path, RedFlagsFile)
-        evidence = {item.id: (item.source_id, item.quote) for item in file.evidence}
-        return cls(file.flags, file.advice, file.urgent_advice, evidence, path)
+        return cls(load_rule_file(path, RedFlagsFile), path)
 
-    def check(self, user_messages: list[str]) -> RedFlagVerdict:
-        """Red flags in all of the runner's messages, oldest first: an earlier red flag still counts."""
-        personal: dict[str, RedFlagHit] = {}
-        informational: dict[str, RedFlagHit] = {}
-        for index, message in enumerate(user_messages):
-            own_experience = bool(_OWN_EXPERIENCE.search(rule_text(message)))
-            for clause in _clauses(message):
+    def check(self, user_messages: Sequence[str], embed: Embed | None = None) -> RedFlagVerdict:
+        """Red flags in all of the runner's messages, oldest first: an earlier red flag still counts.
+
+        The reviewed phrases always run; with `embed`, parts of the messages are also compared with the
+        reviewed descriptions, and a close one counts like a phrase (signal 'semantic').
+        """
+        readings = [self._read(index, message) for index, message in enumerate(user_messages)]
+        contexts = frozenset().union(*(r.contexts for r in readings))
+        found = _Found()
+        for reading in readings:
+            for clause in reading.clauses:
                 for flag in self.flags:
-                    for match in flag.pattern.finditer(clause):
-                        if _negated(clause, match.start()):
+                    for match in flag.pattern.finditer(clause.text):
+                        if _negated(clause.text, match.start()):
                             continue
-                        hit = RedFlagHit(flag.id, flag.reason, flag.urgent, index, match.group())
-                        asked = flag.informational_only or (
-                            _informational(clause, match.start()) and not own_experience
-                        )
-                        (informational if asked else personal).setdefault(flag.id, hit)
+                        asked = _informational(clause.text, match.start())
+                        self._note(found, flag, reading, clause, contexts, asked, match.group(), "rules")
                         break
+        if embed is not None:
+            self._semantic(readings, contexts, embed, found)
+        personal = tuple(found.personal.values())
+        ids = {hit.flag_id for hit in personal}
         return RedFlagVerdict(
-            personal=tuple(personal.values()),
-            informational=tuple(hit for flag_id, hit in informational.items() if flag_id not in personal),
+            personal=personal,
+            informational=tuple(hit for flag_id, hit in found.informational.items() if flag_id not in ids),
+            urgent=any(hit.urgent for hit in personal) or any(together <= ids for together in self.urgent_together),
         )
 
     def escalation(self, verdict: RedFlagVerdict) -> Escalation:
@@ -203,14 +329,22 @@ class RedFlagRules:
         if not verdict.escalate:
             raise ValueError("escalation() needs a verdict with at least one personal red flag")
         reasons = list(dict.fromkeys(hit.reason for hit in verdict.personal))
+        signals = [s for s in ("rules", "semantic") if any(hit.signal == s for hit in verdict.personal)]
         advice = self.urgent_advice if verdict.urgent else self.advice
-        return Escalation(reasons=reasons, advice=advice, urgent=verdict.urgent)
+        return Escalation(reasons=reasons, advice=advice, urgent=verdict.urgent, signals=signals)
+
+    def info_lines(self, verdict: RedFlagVerdict) -> list[str]:
+        """One reviewed sentence per red flag the runner only asked about, for the answer to add."""
+        by_id = {flag.id: flag for flag in self.flags}
+        return list(dict.fromkeys(by_id[hit.flag_id].info for hit in verdict.informational))
 
     def evidence_for(self, verdict: RedFlagVerdict) -> list[tuple[str, str]]:
-        """The article sentences, (source_id, quote), that back the flags of a verdict, for citing."""
+        """The article sentences, (source_id, quote), that back the flags of a verdict, for citing; an
+        urgent verdict's start with the sentences saying a severe tear needs urgent care."""
         by_id = {flag.id: flag for flag in self.flags}
         hits = verdict.personal or verdict.informational
-        ids = dict.fromkeys(evidence_id for hit in hits for evidence_id in by_id[hit.flag_id].evidence_ids)
+        ids = self._urgent_evidence if verdict.urgent else []
+        ids = dict.fromkeys([*ids, *(e for hit in hits for e in by_id[hit.flag_id].evidence_ids)])
         return [self._evidence[evidence_id] for evidence_id in ids]
 
     def vocabulary(self) -> set[str]:
@@ -218,7 +352,161 @@ class RedFlagRules:
         but that a reviewed rule knows belong to this subject."""
         file = load_rule_file(self.path, RedFlagsFile)
         phrases = [phrase for rule in file.rules for phrase in rule.phrases + rule.patterns]
-        return {w for phrase in phrases for w in re.findall(r"[a-z]+", phrase.lower())}
+        return {w for phrase in phrases for w in re.findall(r"[a-z]+", _PLACEHOLDER.sub(" ", phrase.lower()))}
+
+    # ---- reading ----------------------------------------------------------------------------------
+
+    def read(self, message: str) -> str:
+        """A message as the rules match it: `rule_text`, with slips of the `spelling` words corrected.
+
+        >>> RedFlagRules.load().read("Felt somthing tear, can't put wieght on it")
+        'felt something tear, cant put weight on it'
+        """
+        return re.sub(r"[a-z]+", lambda m: self._spelling.get(m.group(), m.group()), rule_text(message))
+
+    def _read(self, index: int, message: str) -> _Reading:
+        text = self.read(message)
+        sentences = _sentences(text)
+        contexts = frozenset(
+            name
+            for name, pattern in self._contexts.items()
+            if any(
+                not _negated(clause, m.start()) for clauses in sentences for clause in clauses for m in pattern.finditer(clause)
+            )
+        )
+        message_time = self._time(text)
+        clauses = []
+        for sentence_clauses in sentences:
+            sentence_time = self._time(" ".join(sentence_clauses)) or message_time
+            for clause in sentence_clauses:
+                time = self._time(clause) or sentence_time
+                past = not _STILL_THERE.search(self._unresolved(clause)) and (
+                    time == "long ago" or (time != "recent" and "resolved" in contexts)
+                )
+                clauses.append(_Clause(clause, past))
+        return _Reading(index, tuple(clauses), contexts, bool(_OWN_EXPERIENCE.search(text)))
+
+    def _unresolved(self, text: str) -> str:
+        """The text less what says it is over: "fully healed now" dates nothing, "no problems since" is not
+        a problem."""
+        return self._over.sub(" ", text) if self._over else text
+
+    def _time(self, text: str) -> str | None:
+        """'recent', 'long ago' or None: when the text dates what it tells."""
+        text = self._unresolved(text)
+        if _RECENT.search(text):
+            return "recent"
+        if _LONG_AGO.search(text):
+            return "long ago"
+        return None
+
+    def _note(self, found: _Found, flag: RedFlag, reading: _Reading, clause: _Clause, contexts: frozenset[str], asked: bool, matched: str, signal: Signal) -> None:
+        """Record a recognised symptom as personal or informational, or not at all (history, no context)."""
+        status = _status(flag, reading, clause, contexts, asked)
+        if status:
+            hit = RedFlagHit(flag.id, flag.reason, flag.urgent, reading.index, matched, signal)
+            (found.personal if status == "personal" else found.informational).setdefault(flag.id, hit)
+
+    # ---- the semantic signal ----------------------------------------------------------------------
+
+    def _semantic(self, readings: list[_Reading], contexts: frozenset[str], embed: Embed, found: _Found) -> None:
+        """Parts of the messages close in meaning to a reviewed description, and clearly closer to it than
+        to ordinary hamstring talk, count as that description's flag (only where the phrases found none)."""
+        for part in self._scored_parts(readings, embed):
+            if part.cosine >= self.semantic_threshold and part.margin >= self.semantic_margin:
+                if part.flag.id not in found.personal:
+                    asked = _informational(part.clause.text, part.end, pointing=False)
+                    self._note(found, part.flag, part.reading, part.clause, contexts, asked, part.text, "semantic")
+
+    def semantic_scores(self, user_messages: Sequence[str], embed: Embed) -> list[tuple[str, str, float, float, str | None]]:
+        """For measuring the semantic signal: each part of the messages it weighs (not negated, not history)
+        as (part, nearest flag id, cosine to its nearest description, margin over `ordinary`, what a hit
+        there would be: 'personal', 'informational' or None)."""
+        readings = [self._read(index, message) for index, message in enumerate(user_messages)]
+        contexts = frozenset().union(*(r.contexts for r in readings))
+        return [
+            (
+                p.text, p.flag.id, p.cosine, p.margin,
+                _status(p.flag, p.reading, p.clause, contexts, _informational(p.clause.text, p.end, pointing=False)),
+            )
+            for p in self._scored_parts(readings, embed)
+        ]
+
+    def _scored_parts(self, readings: list[_Reading], embed: Embed) -> list["_Part"]:
+        parts = [
+            (reading, clause, part, clause.text.find(part) + len(part))
+            for reading in readings
+            for clause in reading.clauses
+            if not clause.past
+            for part in _PART_BREAK.split(clause.text)
+            if len(part.split()) >= SEMANTIC_MIN_WORDS and not _denies(part)
+        ]
+        if not parts:
+            return []
+        bank = self._descriptions(embed)
+        vectors = np.asarray(embed([text for _, _, text, _ in parts]), dtype=np.float32)
+        closeness = vectors @ bank.flags.T
+        ordinary = (vectors @ bank.ordinary.T).max(axis=1)
+        best = closeness.argmax(axis=1)
+        return [
+            _Part(reading, clause, text, end, bank.owners[b], float(row[b]), float(row[b] - plain))
+            for (reading, clause, text, end), row, b, plain in zip(parts, closeness, best, ordinary)
+        ]
+
+    def _descriptions(self, embed: Embed) -> _Bank:
+        """The descriptions' vectors, computed once per rules object and embedder."""
+        bank = self._bank
+        if bank is None or bank.embed is not embed:
+            with self._bank_lock:
+                bank = self._bank
+                if bank is None or bank.embed is not embed:
+                    owners = tuple(flag for flag in self.flags for _ in flag.descriptions)
+                    texts = [self.read(d) for flag in self.flags for d in flag.descriptions]
+                    vectors = np.asarray(embed(texts + [self.read(o) for o in self.ordinary]), dtype=np.float32)
+                    bank = _Bank(embed, vectors[: len(texts)], owners, vectors[len(texts):])
+                    self._bank = bank
+        return bank
+
+
+def _status(flag: RedFlag, reading: _Reading, clause: _Clause, contexts: frozenset[str], asked: bool) -> str | None:
+    """'personal', 'informational', or None for history and for a rule whose context is missing."""
+    if clause.past or (flag.only_with and not flag.only_with & contexts):
+        return None
+    if flag.informational_only or (asked and not reading.own_experience) or flag.not_escalated_with & contexts:
+        return "informational"
+    return "personal"
+
+
+class CachedEmbed:
+    """An `Embed` over a LangChain embedder that keeps vectors by text: a conversation's earlier turns, and
+    the descriptions, are embedded once. Thread-safe; the model runs outside the lock."""
+
+    def __init__(self, embeddings, size: int = 2048):
+        self.embeddings = embeddings
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vectors = np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)
+            with self._lock:
+                for text, vector in zip(missing, vectors):
+                    self._cache[text] = vector
+                while len(self._cache) > self.size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            rows = []
+            for text in texts:
+                vector = self._cache.get(text)
+                if vector is None:  # pushed out by a very large batch: embed it again
+                    vector = np.asarray(self.embeddings.embed_documents([text])[0], dtype=np.float32)
+                self._cache[text] = vector
+                self._cache.move_to_end(text)
+                rows.append(vector)
+        return np.stack(rows)
 
 
 # ---- reading red_flags.yaml -----------------------------------------------------------------------
@@ -233,20 +521,31 @@ class EvidenceEntry(RuleModel):
 
 
 class RuleEntry(RuleModel):
-    """One rule as written: a symptom, whether it is urgent, and the phrases or patterns that recognise it."""
+    """One rule as written: a symptom, how urgent it is, and the phrases, patterns and descriptions of it."""
 
     id: Text
     reason: Text
+    info: Text
     urgent: StrictBool  # `urgent: maybe` or `urgent: 1` is a slip to report, not a yes
     informational_only: StrictBool = False
     evidence: list[StrictStr] = []
     phrases: list[Expression] = []
     patterns: list[Expression] = []
+    descriptions: list[Text] = []
+    only_with: list[StrictStr] = []
+    not_escalated_with: list[StrictStr] = []
 
-    @field_validator("evidence", "phrases", "patterns", mode="before")
+    @field_validator("evidence", "phrases", "patterns", "descriptions", "only_with", "not_escalated_with", mode="before")
     @classmethod
     def _empty_when_left_blank(cls, value: object) -> object:
         return [] if value is None else value
+
+    @field_validator("info")
+    @classmethod
+    def _a_sentence(cls, value: str) -> str:
+        if not (value[0].isupper() and value.endswith(".")):
+            raise problem("should be one whole sentence, starting with a capital letter and ending with a full stop.")
+        return value
 
     @model_validator(mode="after")
     def _recognises_something(self) -> "RuleEntry":
@@ -256,61 +555,129 @@ class RuleEntry(RuleModel):
 
 
 class RedFlagsFile(RuleModel):
-    """red_flags.yaml: the advice, the words patterns share, the rules and the evidence behind them."""
+    """red_flags.yaml: advice, urgency, contexts, spellings, shared words, the rules and their evidence."""
 
     version: Literal[RULES_VERSION]
     advice: Text
     urgent_advice: Text
+    urgent_evidence: list[StrictStr] = []
+    urgent_together: list[Annotated[list[StrictStr], Field(min_length=2)]] = []
+    contexts: dict[str, Annotated[list[Expression], Field(min_length=1)]] = {}
+    spelling: list[Annotated[str, Field(strict=True, min_length=4, pattern=r"^[a-z]+$")]] = []
     words: dict[str, Annotated[list[StrictStr], Field(min_length=1)]] = {}
+    ordinary: list[Text] = []
     rules: Annotated[list[RuleEntry], Field(min_length=1)]
     evidence: Annotated[list[EvidenceEntry], Field(min_length=1)]
     _flags: list[RedFlag] = PrivateAttr(default_factory=list)
+    _contexts: dict[str, re.Pattern] = PrivateAttr(default_factory=dict)
+    _corrections: dict[str, str] = PrivateAttr(default_factory=dict)
 
-    @field_validator("words", mode="before")
+    @field_validator("words", "contexts", mode="before")
     @classmethod
     def _none_when_left_blank(cls, value: object) -> object:
         return {} if value is None else value
 
     @model_validator(mode="after")
     def _compile(self) -> "RedFlagsFile":
-        """Ids unique, evidence defined, {word} placeholders known; each rule compiled into one expression."""
+        """Ids unique and known, {word} placeholders known; each rule and context compiled into one expression."""
         problems = repeated_ids("evidence", self.evidence) + repeated_ids("rules", self.rules)
         evidence_ids = {item.id for item in self.evidence}
-        flags: list[RedFlag] = []
+        rule_ids = {rule.id for rule in self.rules}
         alternatives = {
             name: "(?:" + "|".join(APOSTROPHES.sub("", fragment) for fragment in fragments) + ")"
             for name, fragments in self.words.items()
         }
+        unknown = [e for e in self.urgent_evidence if e not in evidence_ids]
+        if unknown:
+            problems.append((("urgent_evidence",), f"unknown evidence ids {unknown}; define them under evidence:."))
+        for n, together in enumerate(self.urgent_together):
+            unknown = [i for i in together if i not in rule_ids]
+            if unknown:
+                problems.append((("urgent_together", n), f"unknown rule ids {unknown}; use the id of a rule."))
+
+        contexts: dict[str, re.Pattern] = {}
+        for name, phrases in self.contexts.items():
+            parts = []
+            for k, phrase in enumerate(phrases):
+                try:
+                    parts.append(_phrase(phrase, alternatives))
+                except ValueError as exc:
+                    problems.append((("contexts", name, k), str(exc)))
+            contexts[name] = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
+
+        flags: list[RedFlag] = []
         for n, rule in enumerate(self.rules):
             unknown = [e for e in rule.evidence if e not in evidence_ids]
             if unknown:
                 problems.append(
                     (("rules", n, "evidence"), f"unknown evidence ids {unknown}; define them under evidence:.")
                 )
-            parts = [re.escape(rule_text(phrase)) for phrase in rule.phrases]
-            for k, pattern in enumerate(rule.patterns):
-                try:
-                    parts.append(_expand(pattern, alternatives))
-                except ValueError as exc:
-                    problems.append((("rules", n, "patterns", k), str(exc)))
+            for key in ("only_with", "not_escalated_with"):
+                unknown = [c for c in getattr(rule, key) if c not in self.contexts]
+                if unknown:
+                    problems.append(((("rules", n, key)), f"unknown contexts {unknown}; define them under contexts:."))
+            parts = []
+            for key, compile_one in (("phrases", _phrase), ("patterns", _expand)):
+                for k, written in enumerate(getattr(rule, key)):
+                    try:
+                        parts.append(compile_one(written, alternatives))
+                    except ValueError as exc:
+                        problems.append((("rules", n, key, k), str(exc)))
             if len(parts) < len(rule.phrases) + len(rule.patterns):
-                continue  # its broken pattern is reported; the rest cannot be compiled without it
+                continue  # its broken phrase or pattern is reported; the rest cannot be compiled without it
             try:
                 compiled = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
             except re.error as exc:
                 problems.append((("rules", n, "patterns"), f"not a valid regular expression together ({exc})."))
                 continue
             flags.append(
-                RedFlag(rule.id, rule.reason, rule.urgent, rule.informational_only, tuple(rule.evidence), compiled)
+                RedFlag(
+                    rule.id, rule.reason, rule.info, rule.urgent, rule.informational_only, tuple(rule.evidence),
+                    compiled, tuple(rule.descriptions), frozenset(rule.only_with), frozenset(rule.not_escalated_with),
+                )
             )
         if problems:
             raise field_errors(type(self).__name__, problems)
         self._flags = flags
+        self._contexts = contexts
+        self._corrections = _corrections(self.spelling)
         return self
 
     @property
     def flags(self) -> list[RedFlag]:
         return self._flags
+
+    @property
+    def context_patterns(self) -> dict[str, re.Pattern]:
+        return self._contexts
+
+    @property
+    def corrections(self) -> dict[str, str]:
+        return self._corrections
+
+
+def _phrase(phrase: str, alternatives: dict[str, str]) -> str:
+    """A reviewed phrase as a regular expression: words literal, {word} its alternatives, "..." a gap of up to
+    three words that are not a negation.
+
+    >>> bool(re.fullmatch(_phrase("{felt} ... pop", {"felt": "(?:felt|heard)"}), "heard a loud pop"))
+    True
+    >>> bool(re.fullmatch(_phrase("{felt} ... pop", {"felt": "(?:felt|heard)"}), "felt no pop"))
+    False
+    """
+    expression = ""
+    tokens = rule_text(phrase).split(" ")
+    for i, token in enumerate(tokens):
+        if token == "...":
+            expression += f"(?:{_GAP_WORD}){{0,3}}"  # each gap word brings its own space
+            continue
+        placeholder = _PLACEHOLDER.fullmatch(token)
+        if placeholder and placeholder.group(1) not in alternatives:
+            raise ValueError(f"{token} is not defined under words:; add it there or fix the name.")
+        expression += alternatives[placeholder.group(1)] if placeholder else re.escape(token)
+        if i < len(tokens) - 1:
+            expression += " "
+    return expression
 
 
 def _expand(pattern: str, alternatives: dict[str, str]) -> str:
@@ -328,3 +695,24 @@ def _expand(pattern: str, alternatives: dict[str, str]) -> str:
     except re.error as exc:
         raise ValueError(f"{pattern!r} is not a valid regular expression ({exc}).") from exc
     return expanded
+
+
+def _corrections(words: list[str]) -> dict[str, str]:
+    """Each slip of a listed word → the word: two inner neighbours swapped, and for words of five letters or
+    more one inner letter dropped or doubled (a four-letter word less a letter is too often another word:
+    "nub", "wak"). First and last letters are kept, as in most real typos. A slip that two listed words
+    share, or that is itself listed, is left alone.
+
+    >>> sorted(_corrections(["crack", "walk"]).items())
+    [('cack', 'crack'), ('carck', 'crack'), ('craack', 'crack'), ('cracck', 'crack'), ('crak', 'crack'), ('crcak', 'crack'), ('crck', 'crack'), ('crrack', 'crack'), ('wlak', 'walk')]
+    """
+    seen: dict[str, set[str]] = {}
+    for word in words:
+        slips = {word[:k] + word[k + 1] + word[k] + word[k + 2 :] for k in range(1, len(word) - 2)}
+        if len(word) >= 5:
+            inner = range(1, len(word) - 1)
+            slips |= {word[:k] + word[k + 1 :] for k in inner} | {word[:k] + word[k] + word[k:] for k in inner}
+        for slip in slips - {word}:
+            seen.setdefault(slip, set()).add(word)
+    listed = set(words)
+    return {slip: next(iter(targets)) for slip, targets in seen.items() if len(targets) == 1 and slip not in listed}

@@ -1,0 +1,204 @@
+"""Planning an answer from answer units: the unit that answers what is asked, for the runner's situation,
+leads; at most two complementary units follow. Extractive: every word said is the articles' own.
+
+score(unit) = ½ cos(question, unit) + ½ cos(question, its best sentence) + lexical overlap + heading
+              + fit to the intent and to the runner's situation − how generic it is (see bot/tuning.py).
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.generate import Draft, Quote, Request, SentenceBank
+from bot.tuning import DEFAULT, Tuning
+from core.text import LEANS_BACK, content_terms
+from core.types import Unit
+
+# Never said as advice: the author's own experience, the publisher's marketing, introductions and outros.
+NEVER_SAID = frozenset({"story", "promotion", "signpost"})
+# The kind of unit that answers each intent best.
+INTENT_KINDS = {
+    "what-is": {"definition", "explanation"},
+    "why": {"explanation"},
+    "how-to": {"advice"},
+    "should-i": {"advice"},
+    "which": {"advice", "explanation"},
+    "how-long": {"advice", "explanation", "definition"},
+}
+
+
+@dataclass
+class UnitBank:
+    """The corpus's answer units with their vectors, what they talk about and how generic they are."""
+
+    units: list[Unit]
+    vectors: np.ndarray
+    sentences: SentenceBank
+    terms: list[set[str]] = field(init=False)
+    heading_terms: list[set[str]] = field(init=False)
+    hubness: np.ndarray = field(init=False)
+    members: list[list[int]] = field(init=False)  # sentence indices inside each unit
+
+    def __post_init__(self):
+        self.terms = [set(content_terms(u.text)) for u in self.units]
+        self.heading_terms = [set(content_terms((u.section or "").split("›")[-1])) for u in self.units]
+        # Generic text ("Dealing with sore hamstring muscles can be stressful.") sits near the centre of the
+        # corpus and so near almost every question: its closeness to the centre is held against it.
+        centroid = self.vectors.mean(axis=0) if len(self.units) else np.zeros(1)
+        centroid = centroid / (np.linalg.norm(centroid) or 1.0)
+        closeness = self.vectors @ centroid if len(self.units) else np.zeros(0)
+        self.hubness = np.maximum(0.0, closeness - float(np.median(closeness))) if len(self.units) else closeness
+        by_source = self.sentences.by_source
+        self.members = [
+            [i for i in by_source.get(u.source_id, []) if u.start <= self.sentences.sentences[i].start and self.sentences.sentences[i].end <= u.end]
+            for u in self.units
+        ]
+
+
+class AnswerPlanner:
+    """The default generator: picks units, not sentences, so what is quoted reads alone and answers."""
+
+    def __init__(
+        self,
+        bank: UnitBank,
+        time_statement: re.Pattern,
+        mismatched: dict[str, frozenset[str]],
+        min_relevance: float = 0.3,
+        tuning: Tuning = DEFAULT,
+    ):
+        self.bank = bank
+        self.time_statement = time_statement
+        self.mismatched = mismatched  # runner's situation → unit situations whose advice is wrong for it
+        self.min_relevance = min_relevance
+        self.tuning = tuning
+
+    def compose(self, request: Request) -> Draft:
+        bank, t = self.bank, self.tuning
+        relevance = self._relevance(request)
+        if not bank.units or relevance < self.min_relevance:
+            return Draft(lead=None, relevance=relevance)
+        reading = request.reading
+        scores = self._scores(request)
+        ranked = [int(i) for i in np.argsort(-scores) if scores[i] > -np.inf]
+        if not ranked:
+            return Draft(lead=None, relevance=relevance)
+        lead = ranked[0]
+        before: list[str] = []
+        if reading and reading.intent == "how-long":
+            topic = (set(content_terms(request.query)) | set(content_terms(reading.expansion))) - {"hamstr", "long"}
+            timed = [i for i in ranked if scores[i] >= scores[lead] - t.time_margin and self._says_how_long(i)]
+            timed.sort(key=lambda i: not topic & bank.terms[i])  # stable: best first among those on topic
+            if timed:
+                lead = timed[0]
+            else:
+                before.append("no-timeline")
+        chosen = [lead]
+        words = self._quote(lead, request).text.count(" ") + 1
+        for i in ranked:
+            if len(chosen) > t.units_after_lead or words >= t.word_budget:
+                break
+            if i in chosen or scores[i] < scores[lead] - t.support_margin:
+                continue
+            if any(self._overlap(i, j) or float(bank.vectors[i] @ bank.vectors[j]) > t.unit_redundancy for j in chosen):
+                continue
+            size = self._quote(i, request).text.count(" ") + 1
+            if words + size > t.word_budget + t.word_slack:
+                continue
+            chosen.append(i)
+            words += size
+        quotes = [self._quote(i, request, float(scores[i])) for i in chosen]
+        return Draft(lead=quotes[0], support=quotes[1:], relevance=relevance, before=before)
+
+    # ---- scoring ---------------------------------------------------------------------------------------
+
+    def _relevance(self, request: Request) -> float:
+        """Best question-sentence similarity among the retrieved passages: what the scope step weighs."""
+        ids = sorted({i for p in request.passages for i in self.bank.sentences.section_of(p)})
+        return float(max(self.bank.sentences.vectors[ids] @ request.query_vector)) if ids else 0.0
+
+    def _scores(self, request: Request) -> np.ndarray:
+        """A unit scores as its best sentence (meaning plus the question's words it holds, so a long unit gains
+        nothing from its length) and as a whole, then by its fit to the intent and situation."""
+        bank, t, reading = self.bank, self.tuning, request.reading
+        q = request.query_vector
+        sentences = bank.sentences
+        # The asking part of the message counts in full; its context, the earlier turns a follow-up leans
+        # on and the article words behind the runner's own count for less.
+        asked = set(content_terms(reading.ask if reading and reading.ask else request.question)) or set(content_terms(request.query))
+        meant = set(content_terms(request.query)) - asked
+        idf = sentences.idf
+        weight = sum(idf.get(term, 0.0) for term in asked) + t.expansion_weight * sum(idf.get(term, 0.0) for term in meant) or 1.0
+        sims = sentences.vectors @ q
+        whole = bank.vectors @ q
+        found = self._retrieved(request)
+        scores = np.full(len(bank.units), -np.inf)
+        for n, unit in enumerate(bank.units):
+            if unit.kind in NEVER_SAID:
+                continue
+            heading = bank.heading_terms[n]
+            best = -np.inf
+            for i in bank.members[n] or []:
+                terms = sentences.terms[i] | heading
+                overlap = (sum(idf.get(term, 0.0) for term in asked & terms) + t.expansion_weight * sum(idf.get(term, 0.0) for term in meant & terms)) / weight
+                best = max(best, float(sims[i]) + t.unit_overlap_weight * overlap)
+            if best == -np.inf:
+                best = float(whole[n])
+            score = t.whole_weight * float(whole[n]) + (1 - t.whole_weight) * best - t.hub_weight * float(bank.hubness[n])
+            score -= t.length_penalty * max(0.0, unit.words - t.long_unit_words) / 100
+            score += t.passage_weight * found[n]
+            if reading and reading.intent in INTENT_KINDS and unit.kind in INTENT_KINDS[reading.intent]:
+                score += t.intent_bonus
+            if reading and reading.situations:
+                if set(reading.situations) & set(unit.situations):
+                    score += t.situation_bonus
+                elif set(unit.situations) <= self.mismatched.get(reading.situation, frozenset()):
+                    score -= t.wrong_situation_penalty
+            scores[n] = score
+        return scores
+
+    def _retrieved(self, request: Request) -> np.ndarray:
+        """Per unit, 1 / rank of the best retrieved passage overlapping it (0 when none does): the hybrid
+        retriever's word and meaning match over whole passages, as evidence for the units inside them."""
+        found = np.zeros(len(self.bank.units))
+        for p in request.passages:
+            for n, u in enumerate(self.bank.units):
+                if u.source_id == p.chunk.source_id and u.start < p.chunk.end and p.chunk.start < u.end and p.rank:
+                    found[n] = max(found[n], 1.0 / p.rank)
+        return found
+
+    def _says_how_long(self, n: int) -> bool:
+        return bool(self.time_statement.search(self.bank.units[n].text))
+
+    def _overlap(self, i: int, j: int) -> bool:
+        a, b = self.bank.units[i], self.bank.units[j]
+        return a.source_id == b.source_id and a.start < b.end and b.start < a.end
+
+    # ---- quoting ---------------------------------------------------------------------------------------
+
+    def _quote(self, n: int, request: Request, score: float = 0.0) -> Quote:
+        """The unit, or for a long paragraph its best few sentences (never starting mid-thought)."""
+        bank, unit, t = self.bank, self.bank.units[n], self.tuning
+        members = bank.members[n]
+        if unit.form != "paragraph" or unit.words <= t.long_unit_words or len(members) < 2:
+            return Quote(unit.source_id, unit.text, unit.start, unit.end, score)
+        sims = bank.sentences.vectors[members] @ request.query_vector
+        best = int(np.argmax(sims))
+        first, last = best, best
+        while first > 0 and LEANS_BACK.match(bank.sentences.sentences[members[first]].text):
+            first -= 1
+        # then the neighbour that says most, while the quote stays short
+        while True:
+            span = bank.sentences.sentences[members[last]].end - bank.sentences.sentences[members[first]].start
+            options = [k for k in (first - 1, last + 1) if 0 <= k < len(members)]
+            if not options or span > t.window_chars:
+                break
+            k = max(options, key=lambda k: sims[k])
+            if sims[k] < sims[best] - t.window_margin:
+                break
+            first, last = min(first, k), max(last, k)
+            while first > 0 and LEANS_BACK.match(bank.sentences.sentences[members[first]].text):
+                first -= 1
+        start, end = bank.sentences.sentences[members[first]].start, bank.sentences.sentences[members[last]].end
+        body = bank.sentences.articles[unit.source_id]
+        return Quote(unit.source_id, body[start:end], start, end, score)

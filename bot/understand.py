@@ -1,0 +1,175 @@
+"""Reading a runner's question: what is asked (intent), whose situation it is, the article words behind
+their everyday words, what they ask about that the articles never discuss, and small talk.
+
+The words and expressions are reviewed data (corpus/questions.yaml); this module only applies them.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from core.questions import Question
+from core.rulefile import RuleModel, Text, load_rule_file
+from core.settings import PROJECT_ROOT
+from core.text import APOSTROPHES, STOPWORDS
+
+DEFAULT_PATH = PROJECT_ROOT / "corpus" / "questions.yaml"
+QUESTIONS_VERSION = 1
+GAP_WORDS = 4  # longest phrase named as a gap ("carbon plated super shoes")
+_TOKEN = re.compile(r"[a-z0-9]+", re.I)
+
+
+class Bridge(RuleModel):
+    words: list[str]
+    means: str
+    named: bool = True
+
+
+class QuestionsFile(RuleModel):
+    """corpus/questions.yaml: intents, situations, vocabulary, small talk, time statements."""
+
+    version: Literal[QUESTIONS_VERSION]
+    intents: dict[str, Text]
+    situations: dict[str, Text]
+    vocabulary: list[Bridge]
+    not_a_topic: Text
+    small_talk: dict[str, Text]
+    replies: dict[str, Text]
+    time_statement: Text
+    no_timeline: Text
+    gap_things: Text
+    situation_names: dict[str, Text]
+    mismatched: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the question asks, as far as these rules can tell."""
+
+    intent: str | None  # how-long, why, what-is, how-to, should-i, which
+    situations: tuple[str, ...]  # injured, tendinopathy, returning, sore: what the runner said, first counts most
+
+    @property
+    def situation(self) -> str | None:
+        return self.situations[0] if self.situations else None
+    expansion: str  # article words meant by the runner's everyday words
+    unnamed: tuple[tuple[str, str], ...]  # (runner's word, the general thing the articles speak of)
+    gap: str | None  # what is asked about that the articles never discuss, in the runner's words
+    small_talk: str | None  # greeting, thanks, goodbye
+    ask: str = ""  # the asking part of the message ("how do i massage my own hamstring?"), without its context
+
+
+def _whole_words(expression: str) -> re.Pattern:
+    return re.compile(rf"(?<![a-z0-9])(?:{expression})(?![a-z0-9])")
+
+
+def _plain(text: str) -> str:
+    return " ".join(APOSTROPHES.sub("", text.lower()).split())
+
+
+class QuestionReader:
+    """The compiled rules of corpus/questions.yaml."""
+
+    def __init__(self, file: QuestionsFile):
+        self.file = file
+        self.intents = {name: _whole_words(e) for name, e in file.intents.items()}
+        self.situations = {name: _whole_words(e) for name, e in file.situations.items()}
+        self.small_talk = {name: re.compile(rf"^\W*(?:{e})\W*$") for name, e in file.small_talk.items()}
+        self.time_statement = re.compile(file.time_statement, re.I)
+        self.not_a_topic = frozenset(file.not_a_topic.split()) | STOPWORDS
+        self.gap_things = frozenset(file.gap_things.split())
+        # longest phrases first, so "foam roller" is read before "roller"
+        bridges = sorted(((_plain(w), b) for b in file.vocabulary for w in b.words), key=lambda wb: -len(wb[0]))
+        self.bridge = _whole_words("|".join(re.escape(w) for w, _ in bridges))
+        self.means = {w: b for w, b in bridges}
+        self.bridged_words = {t for w, _ in bridges for t in w.split()}
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "QuestionReader":
+        return cls(load_rule_file(path or DEFAULT_PATH, QuestionsFile))
+
+    def reply(self, kind: str) -> str:
+        return self.file.replies[kind]
+
+    @property
+    def mismatched(self) -> dict[str, frozenset[str]]:
+        return {k: frozenset(v) for k, v in self.file.mismatched.items()}
+
+    @property
+    def no_timeline(self) -> str:
+        return self.file.no_timeline
+
+    def read(self, question: Question, vocabulary: set[str], corpus_text: str = "") -> Reading:
+        """`vocabulary`: the articles' words; `corpus_text`: their text, lower-cased, to look phrases up in."""
+        text = _plain(question.text)
+        everything = _plain(" ".join([*question.earlier_user_turns, question.text]))
+        small_talk = next((name for name, p in self.small_talk.items() if p.match(text)), None)
+        intent, ask = None, question.text
+        for name, pattern in self.intents.items():
+            found = pattern.search(text)
+            if found:
+                intent, ask = name, _asking_clause(text, found.start())
+                break
+        situations = tuple(name for name, p in self.situations.items() if p.search(everything))
+        found = [m.group() for m in self.bridge.finditer(text)]
+        expansion = " ".join(dict.fromkeys(self.means[w].means for w in found if self.means[w].means))
+        unnamed = tuple(dict.fromkeys((w, self.means[w].means) for w in found if not self.means[w].named))
+        gap = self._gap(question.text, vocabulary, corpus_text)
+        return Reading(intent, situations, expansion, unnamed, gap, small_talk, ask)
+
+    def _gap(self, question: str, vocabulary: set[str], corpus_text: str) -> str | None:
+        """What the asking sentence names that the articles never discuss: a run of topic words holding a word
+        the articles never use, that names a thing (it ends in a word of `gap_things`, or one of its words is
+        written as a name: "PRP", "MRI", "Advil"), or a thing of two or more words the articles never name
+        ("compression shorts"). The run with most such words wins."""
+        sentences = re.split(r"(?<=[?.!])\s+", question.strip())
+        asking = [s for s in sentences if s.rstrip().endswith("?")] or sentences
+        best: tuple[int, str] | None = None
+        for sentence in asking:
+            runs: list[list[tuple[int, str]]] = [[]]
+            for position, match in enumerate(_TOKEN.finditer(APOSTROPHES.sub("", sentence))):
+                word = match.group().lower()
+                if word in self.not_a_topic or word in self.bridged_words or len(runs[-1]) == GAP_WORDS:
+                    runs.append([])
+                if word not in self.not_a_topic and word not in self.bridged_words:
+                    runs[-1].append((position, match.group()))
+            for run in runs:
+                unknown = sum(_unknown(w.lower(), vocabulary) for _, w in run)
+                phrase = " ".join(w.lower() for _, w in run)
+                if not unknown and len(run) > 1 and self._names_a_thing(run) and phrase not in corpus_text:
+                    unknown = 1
+                if unknown and self._names_a_thing(run) and (best is None or unknown > best[0]):
+                    best = (unknown, " ".join(w for _, w in run))
+        return best[1] if best else None
+
+    def _names_a_thing(self, run: list[tuple[int, str]]) -> bool:
+        last = run[-1][1].lower()
+        named = any((w.isupper() and len(w) > 1) or (w.istitle() and position > 0) for position, w in run)
+        return named or last in self.gap_things or last.rstrip("s") in self.gap_things
+
+
+def _asking_clause(text: str, at: int) -> str:
+    """From the start of the clause holding the intent cue to the end of its sentence: "cant afford a
+    physio, how do i massage my own hamstring?" asks "how do i massage my own hamstring?"."""
+    start = max(text.rfind(mark, 0, at) for mark in (".", "?", "!", ",", ";", " but ", " so ")) + 1
+    ends = [i for i in (text.find(mark, at) for mark in ("?", ".", "!")) if i >= 0]
+    return text[start : (min(ends) + 1 if ends else len(text))].strip(" ,;")
+
+
+def _unknown(word: str, vocabulary: set[str]) -> int:
+    """1 when the articles never use the word (nor its plural-free form, nor a near spelling)."""
+    if len(word) < 3 or word.isdigit() or word in vocabulary or word.rstrip("s") in vocabulary:
+        return 0
+    return 0 if any(_near(word, known) for known in vocabulary if known[:1] == word[:1] and abs(len(known) - len(word)) <= 1) else 1
+
+
+def _near(typed: str, known: str) -> bool:
+    """One letter dropped, added, changed or swapped: a typo of a word the articles use."""
+    if len(typed) < 5:
+        return False
+    if len(typed) == len(known):
+        differ = [i for i, (a, b) in enumerate(zip(typed, known)) if a != b]
+        return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1 and typed[differ[0]] == known[differ[1]])
+    shorter, longer = sorted((typed, known), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
