@@ -53,13 +53,13 @@ def small_talk(text: str) -> Answer:
     return Answer(text=text, notices=[Notice(kind="small-talk", text=text)])
 
 
-def escalated(articles: dict[str, Article], rules: RedFlagRules, verdict: RedFlagVerdict) -> Answer:
+def escalated(articles: dict[str, Article], rules: RedFlagRules, verdict: RedFlagVerdict, notices: list[Notice] = ()) -> Answer:
     """The notice, then only the vetted article sentences about getting assessed: no retrieved sentence
     is said here, since any of them could read as permission to carry on."""
     book = CitationBook(articles)
     escalation = rules.escalation(verdict)
     escalation.evidence = [book.part(s, q) for s, q in rules.evidence_for(verdict)[:MAX_EVIDENCE]]
-    return _finish(Answer(text="", escalation=escalation, reminder=REMINDER), book)
+    return _finish(Answer(text="", escalation=escalation, reminder=REMINDER, notices=list(notices)), book)
 
 
 def answered(
@@ -75,21 +75,20 @@ def answered(
     disagreements, all cited."""
     book = CitationBook(articles)
     answer = Answer(text="", reminder=REMINDER, notices=list(notices))
+    # A question about when to get assessed is answered by the reviewed evidence, first; a question about a
+    # symptom gets a note after the answer.
+    about_assessment = bool(verdict.informational) and rules.asks_when_to_get_assessed(verdict)
+    if about_assessment:
+        cited = [book.cite(s, q) for s, q in rules.evidence_for(verdict)[:MAX_EVIDENCE]]
+        answer.notices.append(Notice(kind="when-to-get-assessed", text=" ".join(rules.info_lines(verdict)), citations=cited))
     if draft.lead:
         answer.lead = book.part(draft.lead.source_id, draft.lead.text)
-        answer.items = [book.part(q.source_id, q.text) for q in draft.support]
-    else:
+        answer.items = [] if about_assessment else [book.part(q.source_id, q.text) for q in draft.support]
+    elif not about_assessment:
         answer.notices.append(Notice(kind="nothing-found", text=nothing_found))
-    if verdict.informational:
-        reasons = "; ".join(dict.fromkeys(h.reason for h in verdict.informational))
+    if verdict.informational and not about_assessment:
         cited = [book.cite(s, q) for s, q in rules.evidence_for(verdict)[:MAX_EVIDENCE]]
-        answer.notices.append(
-            Notice(
-                kind="red-flag-info",
-                text=f"{reasons} is a reason to stop running and get assessed by a doctor or physiotherapist.",
-                citations=cited,
-            )
-        )
+        answer.notices.append(Notice(kind="red-flag-info", text=" ".join(rules.info_lines(verdict)), citations=cited))
     answer.conflicts = [
         c.model_copy(update={"positions": [_cited(p, book) for p in c.positions]}) for c in conflicts
     ]

@@ -4,6 +4,7 @@ Each step is a plain function over an immutable `Snapshot` of one index generati
 result; `answer_question` wires them in a few lines, and `Bot` only keeps the current snapshot.
 """
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from langchain_core.retrievers import BaseRetriever
 from bot.assemble import answered, declined, escalated, small_talk
 from bot.generate import Draft, Generator, Request, SentenceBank
 from bot.guardrails.conflicts import ConflictRegistry, passage_disagreements
-from bot.guardrails.redflags import RedFlagRules, RedFlagVerdict
+from bot.guardrails.redflags import CachedEmbed, Embed, RedFlagRules, RedFlagVerdict
 from bot.guardrails.scope import ScopeRules, corpus_vocabulary
 from bot.plan import AnswerPlanner, UnitBank
 from bot.retrieval import build_retriever, fold_history, to_passage
@@ -98,7 +99,7 @@ class Snapshot:
                 unit_bank, rules.questions.time_statement, rules.questions.mismatched, min_relevance=s.min_relevance, tuning=tuning
             ),
             rules=rules,
-            vocabulary=frozenset(corpus_vocabulary(articles) | rules.red_flags.vocabulary()),
+            vocabulary=frozenset(corpus_vocabulary(articles) | rules.red_flags.vocabulary() | rules.questions.bridged_words),
             corpus_text="\n".join(" ".join(a.body.lower().split()) for a in articles),
             version=version,
             stamp=stamp,
@@ -143,10 +144,11 @@ class Retrieval:
     vector: np.ndarray  # what ranks sentences: the question's direction, with the topic's in a follow-up
 
 
-def screen(snap: Snapshot, question: Question) -> Screening:
-    """Red flags are read from every user turn; an injection attempt is noticed in the question."""
+def screen(snap: Snapshot, question: Question, embed: Embed | None = None) -> Screening:
+    """Red flags are read from every user turn (by the reviewed phrases, and with `embed` by closeness to the
+    reviewed symptom descriptions); an injection attempt is noticed in the question."""
     return Screening(
-        red_flags=snap.rules.red_flags.check([*question.earlier_user_turns, question.text]),
+        red_flags=snap.rules.red_flags.check([*question.earlier_user_turns, question.text], embed),
         injection=snap.rules.scope.looks_like_injection(question.text),
     )
 
@@ -159,16 +161,20 @@ def retrieve(
     snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning, reading: Reading | None = None
 ) -> Retrieval:
     folded = fold_history(question.text, question.earlier_user_turns, settings.history_turns)
-    # The article words behind the runner's own ("ibuprofen" → anti-inflammatory) help find passages and
-    # match words; the meaning that ranks what is said stays the runner's own question.
+    # The article words behind the runner's own ("ibuprofen" → anti-inflammatory) help find passages.
     query = f"{folded} ({reading.expansion})" if reading and reading.expansion else folded
     passages = [to_passage(d) for d in snap.retriever.invoke(query)]
-    vector = np.asarray(embeddings.embed_query(folded), dtype=np.float32)
+    # What ranks what is said: the question in the articles' words ("icing my hammy" → "ice my hamstring"),
+    # without what they don't discuss (the closest thing is found without it).
+    normalise = (lambda text: snap.rules.questions.normalise(text, snap.vocabulary)) if reading else (lambda text: text)
+    without_gap = question.text.replace(reading.gap, " ") if reading and reading.gap else question.text
+    asked = normalise(without_gap if len(without_gap.split()) >= 3 else question.text)
+    vector = np.asarray(embeddings.embed_query(asked), dtype=np.float32)
     if folded != question.text:
-        # A follow-up: the folded query found the topic's passages; within them, the sentences that answer
-        # what is asked now ("how do I prevent it?") should lead.
+        # A follow-up: the earlier turns fix the topic; within it, what is asked now ("how do I prevent
+        # it?") should lead.
         w = tuning.followup_topic_weight
-        vector = w * vector + (1 - w) * np.asarray(embeddings.embed_query(question.text), dtype=np.float32)
+        vector = w * np.asarray(embeddings.embed_query(normalise(folded)), dtype=np.float32) + (1 - w) * vector
         vector /= np.linalg.norm(vector)
     return Retrieval(query, passages, vector)
 
@@ -236,25 +242,49 @@ def notices_before(snap: Snapshot, reading: Reading, draft: Draft) -> list[Notic
     return notices
 
 
-def answer_question(snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning = DEFAULT) -> Answer:
+def answer_question(
+    snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning = DEFAULT, embed: Embed | None = None
+) -> Answer:
     """The chain. Safety first: "ignore your rules, I felt a pop" still gets the escalation, and nothing else."""
-    screening = screen(snap, question)
-    if screening.red_flags.escalate:
-        return escalated(snap.articles, snap.rules.red_flags, screening.red_flags)
+    screening = screen(snap, question, embed)
+    verdict, reader = screening.red_flags, snap.rules.questions
+    now = len(question.earlier_user_turns)  # the index of this message among the runner's
+    if any(hit.message_index == now for hit in verdict.personal):
+        return escalated(snap.articles, snap.rules.red_flags, verdict)
+    reminders, injured = earlier_red_flags(snap, question, verdict)
+    if injured and reader.asks_self_care(question.text):
+        return escalated(snap.articles, snap.rules.red_flags, verdict, reminders)
     if screening.injection:
         return declined(snap.rules.scope.injection_text)
     reading = read(snap, question)
     if reading.small_talk:
-        return small_talk(snap.rules.questions.reply(reading.small_talk))
+        return small_talk(reader.reply(reading.small_talk))
+    if injured:  # until it is assessed, the leg is treated as freshly injured: no advice for healthy ones
+        reading = dataclasses.replace(reading, situations=("injured", *reading.situations))
     retrieval = retrieve(snap, embeddings, question, settings, tuning, reading)
     draft = compose(snap, question, retrieval, reading)
     if not covered(snap, question, retrieval, draft, settings):
         return declined(snap.rules.scope.decline_text)
     conflicts = disagreements(snap, retrieval, reading)
     return answered(
-        snap.articles, draft, snap.rules.red_flags, screening.red_flags, conflicts, snap.rules.scope.nothing_found,
-        notices_before(snap, reading, draft),
+        snap.articles, draft, snap.rules.red_flags, verdict, conflicts, snap.rules.scope.nothing_found,
+        [*reminders, *notices_before(snap, reading, draft)],
     )
+
+
+def earlier_red_flags(snap: Snapshot, question: Question, verdict: RedFlagVerdict) -> tuple[list[Notice], bool]:
+    """The conversation policy after a red flag in an earlier message: a reminder at the top of later answers,
+    softer once the runner says it has been assessed. Also whether the leg is still unassessed."""
+    earlier = [hit for hit in verdict.personal]
+    if not earlier:
+        return [], False
+    reader = snap.rules.questions
+    reasons = list(dict.fromkeys(hit.reason for hit in earlier))
+    since = question.earlier_user_turns[min(hit.message_index for hit in earlier) + 1 :] + [question.text]
+    if reader.says_assessed(since):
+        return [Notice(kind="earlier-red-flag", text=reader.reminder("assessed", reasons))], False
+    kind = "self_care_before_assessment" if reader.asks_self_care(question.text) else "earlier_red_flag"
+    return [Notice(kind="earlier-red-flag", text=reader.reminder(kind, reasons))], True
 
 
 # ---- the bot ----------------------------------------------------------------------------------------
@@ -276,6 +306,8 @@ class Bot:
         self.model = model
         self.tuning = tuning
         self.snapshot = snapshot
+        # Symptom descriptions and a conversation's earlier turns are embedded once for the red-flag check.
+        self.symptoms = CachedEmbed(embeddings)
         self._seen_stamp = snapshot.stamp
         self._reload = threading.Lock()
 
@@ -301,7 +333,7 @@ class Bot:
         checked (core.questions.check) and carries its history."""
         if not isinstance(question, Question):
             question = check(question, history, self.settings)
-        return answer_question(self._current(), self.embeddings, question, self.settings, self.tuning)
+        return answer_question(self._current(), self.embeddings, question, self.settings, self.tuning, self.symptoms)
 
     def _current(self) -> Snapshot:
         """The snapshot to answer from: a re-run ingest swaps the manifest, and the new index is picked up

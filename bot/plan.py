@@ -95,10 +95,15 @@ class AnswerPlanner:
                 before.append("no-timeline")
         chosen = [lead]
         words = self._quote(lead, request).text.count(" ") + 1
+        # What follows the lead in its own section usually completes it ("… It usually builds gradually." then
+        # "The pain comes from irritation around the tendon…"): it may follow with a wider margin.
+        following = self._next_in_section(lead)
+        if following is not None and scores[following] >= scores[lead] - t.next_unit_margin:
+            ranked = [following] + [i for i in ranked if i != following]
         for i in ranked:
             if len(chosen) > t.units_after_lead or words >= t.word_budget:
                 break
-            if i in chosen or scores[i] < scores[lead] - t.support_margin:
+            if i in chosen or (scores[i] < scores[lead] - t.support_margin and i != following):
                 continue
             if any(self._overlap(i, j) or float(bank.vectors[i] @ bank.vectors[j]) > t.unit_redundancy for j in chosen):
                 continue
@@ -128,6 +133,8 @@ class AnswerPlanner:
         asked = set(content_terms(reading.ask if reading and reading.ask else request.question)) or set(content_terms(request.query))
         meant = set(content_terms(request.query)) - asked
         idf = sentences.idf
+        known = sorted(term for term in asked if term in idf)  # sorted: ties break the same way every time
+        focus = max(known, key=idf.__getitem__) if known else None
         weight = sum(idf.get(term, 0.0) for term in asked) + t.expansion_weight * sum(idf.get(term, 0.0) for term in meant) or 1.0
         sims = sentences.vectors @ q
         whole = bank.vectors @ q
@@ -147,15 +154,23 @@ class AnswerPlanner:
             score = t.whole_weight * float(whole[n]) + (1 - t.whole_weight) * best - t.hub_weight * float(bank.hubness[n])
             score -= t.length_penalty * max(0.0, unit.words - t.long_unit_words) / 100
             score += t.passage_weight * found[n]
+            score += t.focus_bonus if focus in bank.terms[n] else 0.0
             if reading and reading.intent in INTENT_KINDS and unit.kind in INTENT_KINDS[reading.intent]:
                 score += t.intent_bonus
             if reading and reading.situations:
                 if set(reading.situations) & set(unit.situations):
                     score += t.situation_bonus
                 elif set(unit.situations) <= self.mismatched.get(reading.situation, frozenset()):
-                    score -= t.wrong_situation_penalty
+                    continue  # written only for other hamstrings than this runner's: never said to them
             scores[n] = score
         return scores
+
+    def _next_in_section(self, n: int) -> int | None:
+        """The unit right after n in the same section, if it can be said."""
+        units = self.bank.units
+        after = [i for i, u in enumerate(units) if u.source_id == units[n].source_id and u.section == units[n].section and u.start >= units[n].end]
+        first = min(after, key=lambda i: units[i].start, default=None)
+        return first if first is not None and units[first].kind not in NEVER_SAID else None
 
     def _retrieved(self, request: Request) -> np.ndarray:
         """Per unit, 1 / rank of the best retrieved passage overlapping it (0 when none does): the hybrid
@@ -180,9 +195,11 @@ class AnswerPlanner:
         """The unit, or for a long paragraph its best few sentences (never starting mid-thought)."""
         bank, unit, t = self.bank, self.bank.units[n], self.tuning
         members = bank.members[n]
-        if unit.form != "paragraph" or unit.words <= t.long_unit_words or len(members) < 2:
+        if unit.form not in ("paragraph", "tip") or unit.words <= t.long_unit_words or len(members) < 2:
             return Quote(unit.source_id, unit.text, unit.start, unit.end, score)
         sims = bank.sentences.vectors[members] @ request.query_vector
+        asked = set(content_terms(request.reading.ask if request.reading and request.reading.ask else request.question))
+        sims = sims + t.unit_overlap_weight * np.array([len(asked & bank.sentences.terms[i]) / (len(asked) or 1) for i in members])
         best = int(np.argmax(sims))
         first, last = best, best
         while first > 0 and LEANS_BACK.match(bank.sentences.sentences[members[first]].text):
@@ -191,10 +208,11 @@ class AnswerPlanner:
         while True:
             span = bank.sentences.sentences[members[last]].end - bank.sentences.sentences[members[first]].start
             options = [k for k in (first - 1, last + 1) if 0 <= k < len(members)]
+            words = len(bank.sentences.articles[unit.source_id][bank.sentences.sentences[members[first]].start : bank.sentences.sentences[members[last]].end].split())
             if not options or span > t.window_chars:
                 break
             k = max(options, key=lambda k: sims[k])
-            if sims[k] < sims[best] - t.window_margin:
+            if sims[k] < sims[best] - t.window_margin and words >= t.window_min_words:
                 break
             first, last = min(first, k), max(last, k)
             while first > 0 and LEANS_BACK.match(bank.sentences.sentences[members[first]].text):

@@ -8,45 +8,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Tuning:
-    """How the extractive generator scores and selects sentences, and how a follow-up is read."""
+    """How the answer planner scores and selects units (bot/plan.py), and how a follow-up is read.
 
-    # ---- scoring a sentence: cosine(question, sentence) plus these ------------------------------------
-    overlap_weight: float = 0.3
-    """× IDF-weighted share of the question's terms the sentence contains. Tried 0.2–0.4 on the core set:
-    within two cases of each other; 0.3 best first-citation rate."""
-    focus_bonus: float = 0.1
-    """When the sentence holds the question's most specific word. 0, 0.05, 0.1, 0.15 tried: 0.1 best."""
-    heading_bonus: float = 0.1
-    """When the sentence's innermost section heading names a word of the question ("Prevention")."""
-    rank_weight: float = 0.05
-    """× the weight of the passage it came from (1 / passage rank; half that outside the passage)."""
-    exclaim_penalty: float = 0.1
-    """Subtracted from sentences ending in "!": cheerleading, rarely the answer."""
-    section_weight: float = 0.5
-    """Weight of a retrieved passage's section-mates outside it: the answer may sit just outside."""
-
-    # ---- selecting -------------------------------------------------------------------------------------
-    near_supporting: int = 3
-    """How many sentences (lead included) need only be fairly close to the lead's score ..."""
-    near_floor: float = 0.6
-    """... at least this share of it ..."""
-    far_floor: float = 0.75
-    """... while later ones need this share."""
-    redundancy: float = 0.8
-    """Cosine between two sentences above which the second says nothing new."""
-    min_chars: int = 30
-    min_words: int = 6
-    """Shorter sentences are rhetorical filler ("Sounds great?") and never said."""
-    bare_item_words: int = 8
-    """A list item shorter than this ("Weighted lunges") is quoted only with its lead-in."""
-
-    # ---- quoting ---------------------------------------------------------------------------------------
-    lean_back_steps: int = 2
-    """How far back "That is why…" after "It helps…" is followed to its subject."""
-    tip_sentences: int = 3
-    """Sentences after the first of a numbered tip quoted with it."""
-    sequence_steps: int = 4
-    """"First… Next… Finally…" sentences quoted after "There are four phases…"."""
+    Tuned on the `tune` half of evals/sets/runner.yaml only (lead checks and blind grades); the `confirm`
+    half is measured, never tuned on."""
 
     # ---- planning an answer from units (bot/plan.py) -------------------------------------------------
     unit_overlap_weight: float = 0.3
@@ -64,26 +29,30 @@ class Tuning:
     """× how much closer than the median unit a unit sits to the corpus centre: generic text loses."""
     intent_bonus: float = 0.05
     """When the unit's kind answers the intent (a definition for "what is", advice for "how do I")."""
+    focus_bonus: float = 0.08
+    """When the unit holds the question's most specific word the articles know ("RICE", "overstriding")."""
     situation_bonus: float = 0.08
     """When the unit speaks to the runner's stated situation (injured, sore, tendinopathy, returning)."""
-    wrong_situation_penalty: float = 0.3
-    """When the runner's hamstring is not healthy and the unit is written only for healthy ones."""
-    time_margin: float = 0.08
+    time_margin: float = 0.15
     """A "how long" question leads with a unit saying how long, if it scores within this of the best."""
     units_after_lead: int = 2
     """Complementary units after the lead, at most."""
     support_margin: float = 0.06
-    """A complementary unit scores within this of the lead."""
+    """A complementary unit scores within this of the lead ..."""
+    next_unit_margin: float = 0.15
+    """... or, for the unit right after the lead in its section, within this."""
     unit_redundancy: float = 0.85
     """Cosine between two units above which the second adds nothing."""
     word_budget: int = 110
     """Words of quoted text after which no more units are added ..."""
     word_slack: int = 30
     """... and a unit that would take the body past budget + slack is skipped."""
-    long_unit_words: int = 70
-    """A paragraph longer than this is quoted as its best few sentences, not whole."""
+    long_unit_words: int = 45
+    """A paragraph or tip longer than this is quoted as its best few sentences, not whole."""
     window_chars: int = 320
     """The best sentences of a long paragraph grow to about this many characters ..."""
+    window_min_words: int = 20
+    """... and at least this many words, so a quote is never a bare heading-like line ("Add in more warm-up time!")."""
     window_margin: float = 0.12
     """... taking a neighbour only while it is nearly as close to the question as the best sentence."""
 

@@ -17,6 +17,7 @@ from core.text import APOSTROPHES, STOPWORDS
 DEFAULT_PATH = PROJECT_ROOT / "corpus" / "questions.yaml"
 QUESTIONS_VERSION = 1
 GAP_WORDS = 4  # longest phrase named as a gap ("carbon plated super shoes")
+ROMAN = re.compile(r"I{1,3}|IV")  # "grade II" names a grade, not a product
 _TOKEN = re.compile(r"[a-z0-9]+", re.I)
 
 
@@ -41,6 +42,9 @@ class QuestionsFile(RuleModel):
     gap_things: Text
     situation_names: dict[str, Text]
     mismatched: dict[str, list[str]]
+    assessed: Text
+    self_care: Text
+    reminders: dict[str, Text]
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Reading:
     gap: str | None  # what is asked about that the articles never discuss, in the runner's words
     small_talk: str | None  # greeting, thanks, goodbye
     ask: str = ""  # the asking part of the message ("how do i massage my own hamstring?"), without its context
+    normalised: str = ""  # the message in the articles' words: "icing my hammy" → "ice my hamstring"
 
 
 def _whole_words(expression: str) -> re.Pattern:
@@ -77,6 +82,8 @@ class QuestionReader:
         self.situations = {name: _whole_words(e) for name, e in file.situations.items()}
         self.small_talk = {name: re.compile(rf"^\W*(?:{e})\W*$") for name, e in file.small_talk.items()}
         self.time_statement = re.compile(file.time_statement, re.I)
+        self.assessed = _whole_words(file.assessed)
+        self.self_care = _whole_words(file.self_care)
         self.not_a_topic = frozenset(file.not_a_topic.split()) | STOPWORDS
         self.gap_things = frozenset(file.gap_things.split())
         # longest phrases first, so "foam roller" is read before "roller"
@@ -91,6 +98,16 @@ class QuestionReader:
 
     def reply(self, kind: str) -> str:
         return self.file.replies[kind]
+
+    def reminder(self, kind: str, reasons: list[str]) -> str:
+        said = " and ".join([", ".join(reasons[:-1]), reasons[-1]] if len(reasons) > 1 else reasons)
+        return self.file.reminders[kind].format(reasons=said)
+
+    def says_assessed(self, messages: list[str]) -> bool:
+        return any(self.assessed.search(_plain(m)) for m in messages)
+
+    def asks_self_care(self, text: str) -> bool:
+        return bool(self.self_care.search(_plain(text)))
 
     @property
     def mismatched(self) -> dict[str, frozenset[str]]:
@@ -116,7 +133,14 @@ class QuestionReader:
         expansion = " ".join(dict.fromkeys(self.means[w].means for w in found if self.means[w].means))
         unnamed = tuple(dict.fromkeys((w, self.means[w].means) for w in found if not self.means[w].named))
         gap = self._gap(question.text, vocabulary, corpus_text)
-        return Reading(intent, situations, expansion, unnamed, gap, small_talk, ask)
+        return Reading(intent, situations, expansion, unnamed, gap, small_talk, ask, self.normalise(question.text))
+
+    def normalise(self, text: str, vocabulary: set[str] = frozenset()) -> str:
+        """The text with each everyday word replaced by the article words it means, and each misspelling of
+        an article word mended ("strenghten" → "strengthen"), for the embedder: the model then meets the
+        articles' own vocabulary."""
+        text = self.bridge.sub(lambda m: self.means[m.group()].means, _plain(text))
+        return " ".join(_mended(word, vocabulary) for word in text.split())
 
     def _gap(self, question: str, vocabulary: set[str], corpus_text: str) -> str | None:
         """What the asking sentence names that the articles never discuss: a run of topic words holding a word
@@ -137,16 +161,19 @@ class QuestionReader:
             for run in runs:
                 unknown = sum(_unknown(w.lower(), vocabulary) for _, w in run)
                 phrase = " ".join(w.lower() for _, w in run)
-                if not unknown and len(run) > 1 and self._names_a_thing(run) and phrase not in corpus_text:
-                    unknown = 1
+                if not unknown and len(run) > 1 and self._ends_in_a_thing(run) and phrase not in corpus_text:
+                    unknown = 1  # "compression shorts": known words, but a thing the articles never name
                 if unknown and self._names_a_thing(run) and (best is None or unknown > best[0]):
                     best = (unknown, " ".join(w for _, w in run))
         return best[1] if best else None
 
     def _names_a_thing(self, run: list[tuple[int, str]]) -> bool:
+        named = any((w.isupper() and len(w) > 1 and not ROMAN.fullmatch(w)) or (w.istitle() and position > 0) for position, w in run)
+        return named or self._ends_in_a_thing(run)
+
+    def _ends_in_a_thing(self, run: list[tuple[int, str]]) -> bool:
         last = run[-1][1].lower()
-        named = any((w.isupper() and len(w) > 1) or (w.istitle() and position > 0) for position, w in run)
-        return named or last in self.gap_things or last.rstrip("s") in self.gap_things
+        return last in self.gap_things or last.rstrip("s") in self.gap_things
 
 
 def _asking_clause(text: str, at: int) -> str:
@@ -155,6 +182,14 @@ def _asking_clause(text: str, at: int) -> str:
     start = max(text.rfind(mark, 0, at) for mark in (".", "?", "!", ",", ";", " but ", " so ")) + 1
     ends = [i for i in (text.find(mark, at) for mark in ("?", ".", "!")) if i >= 0]
     return text[start : (min(ends) + 1 if ends else len(text))].strip(" ,;")
+
+
+def _mended(token: str, vocabulary: set[str]) -> str:
+    word = token.strip("?!.,;:'\"()")
+    if len(word) < 5 or not word.isalpha() or word in vocabulary:
+        return token
+    near = sorted(k for k in vocabulary if k[:1] == word[:1] and abs(len(k) - len(word)) <= 1 and _near(word, k))
+    return token.replace(word, near[0]) if near else token
 
 
 def _unknown(word: str, vocabulary: set[str]) -> int:

@@ -11,7 +11,8 @@ from core.types import Answer, Conflict, Escalation, Notice
 REMINDER = "_General information from the cited articles, not a diagnosis. If in doubt, see a doctor or physiotherapist._"
 DISAGREEMENT_OPENING = "**The sources disagree"
 IF_THIS_IS_YOU = "**If this is happening to you:**"
-BEFORE_LEAD = frozenset({"not-covered", "no-timeline"})  # notices that frame what follows
+# Notices that frame what follows, in this order, before the lead.
+BEFORE_LEAD = ("earlier-red-flag", "when-to-get-assessed", "not-covered", "no-timeline")
 _ITEM = re.compile(r"(?:- |\d+\. )")
 
 
@@ -36,7 +37,7 @@ def draw(answer: Answer) -> Drawn:
     body: list[str] = []
     if answer.escalation and answer.escalation.evidence:
         body.append("What the articles say:\n" + "\n".join(f"- “{inline(p.text)}” {markers(p.citations)}" for p in answer.escalation.evidence))
-    body += [notice_text(n) for n in answer.notices if n.kind in BEFORE_LEAD]
+    body += [notice_text(n) for kind in BEFORE_LEAD for n in answer.notices if n.kind == kind]
     if answer.lead:
         body.append(f"{inline(answer.lead.text)} {markers(answer.lead.citations)}")
     if answer.items:
@@ -57,7 +58,9 @@ def markers(numbers: list[int]) -> str:
 def notice_text(notice: Notice) -> str:
     if notice.kind == "red-flag-info":
         return f"{IF_THIS_IS_YOU} {notice.text} {markers(notice.citations)}".rstrip()
-    return notice.text
+    if notice.kind == "earlier-red-flag":
+        return f"**{notice.text}**"
+    return f"{notice.text} {markers(notice.citations)}".rstrip()
 
 
 def escalation_blocks(escalation: Escalation) -> list[str]:

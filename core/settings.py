@@ -42,7 +42,6 @@ class Settings(BaseSettings):
     history_turns: int = Field(2, ge=0, description="Earlier user turns folded into the retrieval query of a follow-up.")
 
     # Answers
-    max_supporting: int = Field(4, ge=1, le=5, description="Sentences after the lead sentence in an answer.")
     min_relevance: float = Field(
         0.30, description="Best question-sentence cosine similarity below which the articles are taken not to cover a question."
     )

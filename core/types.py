@@ -147,9 +147,10 @@ class Part(BaseModel):
 class Notice(BaseModel):
     """A line of the bot's own words in an answer: a decline, "nothing found", a red-flag note."""
 
-    kind: Literal["declined", "nothing-found", "red-flag-info", "not-covered", "no-timeline", "small-talk"] = Field(
-        description="What the notice is for; not-covered and no-timeline come before the lead."
-    )
+    kind: Literal[
+        "declined", "nothing-found", "red-flag-info", "when-to-get-assessed", "not-covered", "no-timeline", "small-talk",
+        "earlier-red-flag",
+    ] = Field(description="What the notice is for; earlier-red-flag, when-to-get-assessed, not-covered and no-timeline come before the lead.")
     text: str = Field(description="Plain text (no Markdown).")
     citations: list[int] = Field(default_factory=list, description="Numbers of the article sentences that back it.")
 

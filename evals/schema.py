@@ -137,9 +137,10 @@ def select(qset: QuestionSet, *, tags: list[str] = (), categories: list[str] = (
 def check_sources(qset: QuestionSet, known_ids: set[str]) -> None:
     """Reject a set naming article ids the corpus does not have (a typo would make a case unpassable)."""
     problems = [
-        f"{qset.path}: case {case.id!r}: expect: unknown article id {source!r}; known: {', '.join(sorted(known_ids))}"
+        f"{qset.path}: case {case.id!r}: expect.{key}: unknown article id {source!r}; known: {', '.join(sorted(known_ids))}"
         for case in qset.cases
-        for source in [*(case.expect.sources_any or []), *(case.expect.lead_source or [])]
+        for key in ("sources_any", "lead_source")
+        for source in getattr(case.expect, key) or []
         if source not in known_ids
     ]
     if problems:

@@ -39,16 +39,19 @@ Embed = Callable[[list[str]], np.ndarray]
 Signal = Literal["rules", "semantic"]
 
 # ---- tuning of the semantic signal ----------------------------------------------------------------
-# Measured with all-MiniLM-L6-v2 on the generated corpus (evals/robustness/red_flags.yaml), the test
-# tables and every turn of evals/sets/core.yaml; run `python -m bot.guardrails.redflags --measure`
-# again after changing descriptions, `ordinary` or the model.
+# Measured with all-MiniLM-L6-v2 on the generated corpus (evals/robustness/red_flags.yaml) and every case of
+# evals/sets/*.yaml that says whether it escalates: `python -m evals.robustness.measure` prints the closest
+# calls. Run it again after changing descriptions, `ordinary` or the model.
 SEMANTIC_THRESHOLD = 0.72
-"""Cosine to the nearest description a part of a message needs. No part of a message that must not escalate
-reached 0.72 with the margin below; 0.65 let ordinary questions ("my hamstring feels tight when I run fast")
-through."""
+"""Cosine to the nearest description a part of a message needs. With the margin below, no part of a message
+that must not escalate gets past both: the closest reaches 0.653 ("I carried on running" near "I can't walk
+at all"). 0.70 with a 0.05 margin lets one through; 0.75 is as safe but catches 14% fewer of the parts
+that must escalate."""
 SEMANTIC_MARGIN = 0.08
-"""How much closer to that description than to every `ordinary` line it must be: ordinary hamstring talk
-shares most of its words with the descriptions, and the margin, not the cosine, tells them apart."""
+"""How much closer to that description than to every `ordinary` line the part must be: ordinary hamstring
+talk shares most of its words with the descriptions, and the margin, not the cosine, tells them apart. Of
+the parts that must not escalate and pass the cosine, the closest margin is +0.019 ("I felt a sudden pain
+in the back of my thigh during a sprint", from a runner who then kept going)."""
 SEMANTIC_MIN_WORDS = 3  # shorter parts ("in 2019", "mid race") mean nothing on their own
 
 # ---- how messages are read ------------------------------------------------------------------------
@@ -135,6 +138,20 @@ _STILL_THERE = re.compile(
     r"(?:sore|hurting|hurt|painful|aching|trouble|problems?|niggling|bothering|weak) (?:\w+ ){0,2}?since)\b"
 )
 
+# The descriptions are in the first person; the semantic signal reads a friend's account the same way, since
+# the model finds "her hamstring came off the bone" far from "my hamstring came off the bone".
+_SOMEONE = r"(?:running |training |club )?(?:friend|mate|buddy|partner|wife|husband|son|daughter|teammate|clubmate|" \
+    r"brother|sister|dad|mum|mom|girlfriend|boyfriend|colleague|kid|client|athlete)"
+_FIRST_PERSON = [
+    (re.compile(rf"\bmy {_SOMEONE}s\b"), "my"),  # "my friends hamstring" (apostrophe dropped)
+    (re.compile(rf"\bmy {_SOMEONE}\b"), "i"),
+    (re.compile(r"\b(?:hes|shes|theyre)\b"), "im"),
+    (re.compile(r"\b(?:hed|shed|theyd)\b(?= (?:been|had|felt|heard|just|got)\b)"), "id"),
+    (re.compile(r"\b(?:he|she|they)\b"), "i"),
+    (re.compile(r"\b(?:his|their)\b"), "my"),
+    (re.compile(r"\bher(?= (?:\w+ )?(?:hamstring|hammy|hammie|leg|thigh|knee|foot|toes|muscle|back|bum|glute|sit|sitting|calf|hip|upper|left|right|injured|bad|whole)\w*)"), "my"),
+    (re.compile(r"\b(?:her|him|them)\b"), "me"),
+]
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -147,6 +164,17 @@ def _sentences(text: str) -> list[list[str]]:
         if clauses:
             sentences.append(clauses)
     return sentences
+
+
+def _first_person(part: str) -> str:
+    """A part of a message as the runner would say it of themself.
+
+    >>> _first_person("my friend felt like her hamstring came off the bone and shed been shot")
+    'i felt like my hamstring came off the bone and id been shot'
+    """
+    for pattern, replacement in _FIRST_PERSON:
+        part = pattern.sub(replacement, part)
+    return part
 
 
 def _negated(clause: str, start: int) -> bool:
@@ -333,6 +361,11 @@ class RedFlagRules:
         advice = self.urgent_advice if verdict.urgent else self.advice
         return Escalation(reasons=reasons, advice=advice, urgent=verdict.urgent, signals=signals)
 
+    def asks_when_to_get_assessed(self, verdict: RedFlagVerdict) -> bool:
+        """Is a question itself about when to get assessed (a rule that is only ever informational)?"""
+        by_id = {flag.id: flag for flag in self.flags}
+        return any(by_id[hit.flag_id].informational_only for hit in verdict.informational)
+
     def info_lines(self, verdict: RedFlagVerdict) -> list[str]:
         """One reviewed sentence per red flag the runner only asked about, for the answer to add."""
         by_id = {flag.id: flag for flag in self.flags}
@@ -432,19 +465,18 @@ class RedFlagRules:
             for p in self._scored_parts(readings, embed)
         ]
 
+    def semantic_texts(self, user_messages: Sequence[str]) -> list[str]:
+        """The texts `check` would embed for these messages: to embed many conversations in one batch
+        beforehand (a `CachedEmbed` then answers `check` from memory)."""
+        readings = [self._read(index, message) for index, message in enumerate(user_messages)]
+        return [_first_person(text) for _, _, text, _ in _parts(readings)]
+
     def _scored_parts(self, readings: list[_Reading], embed: Embed) -> list["_Part"]:
-        parts = [
-            (reading, clause, part, clause.text.find(part) + len(part))
-            for reading in readings
-            for clause in reading.clauses
-            if not clause.past
-            for part in _PART_BREAK.split(clause.text)
-            if len(part.split()) >= SEMANTIC_MIN_WORDS and not _denies(part)
-        ]
+        parts = _parts(readings)
         if not parts:
             return []
         bank = self._descriptions(embed)
-        vectors = np.asarray(embed([text for _, _, text, _ in parts]), dtype=np.float32)
+        vectors = np.asarray(embed([_first_person(text) for _, _, text, _ in parts]), dtype=np.float32)
         closeness = vectors @ bank.flags.T
         ordinary = (vectors @ bank.ordinary.T).max(axis=1)
         best = closeness.argmax(axis=1)
@@ -466,6 +498,19 @@ class RedFlagRules:
                     bank = _Bank(embed, vectors[: len(texts)], owners, vectors[len(texts):])
                     self._bank = bank
         return bank
+
+
+def _parts(readings: list[_Reading]) -> list[tuple[_Reading, _Clause, str, int]]:
+    """The parts of clauses the semantic signal weighs: long enough to mean something, not denied, not
+    history; with where each ends in its clause."""
+    return [
+        (reading, clause, part, clause.text.find(part) + len(part))
+        for reading in readings
+        for clause in reading.clauses
+        if not clause.past
+        for part in _PART_BREAK.split(clause.text)
+        if len(part.split()) >= SEMANTIC_MIN_WORDS and not _denies(part)
+    ]
 
 
 def _status(flag: RedFlag, reading: _Reading, clause: _Clause, contexts: frozenset[str], asked: bool) -> str | None:

@@ -13,6 +13,7 @@ from bot.guardrails.conflicts import ConflictRegistry
 from bot.guardrails.redflags import RedFlagRules
 from bot.guardrails.scope import ScopeRules
 from bot.tuning import DEFAULT
+from bot.understand import QuestionReader
 from core.corpus import load_articles
 from core.embeddings import QueryCache
 from core.index import search_text
@@ -27,16 +28,17 @@ from tests.fakes import WordEmbeddings
 def parts(tmp_path_factory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("no-index"))
     articles = load_articles(settings.articles_dir)
-    chunks, sentences = pieces(articles, settings)
+    chunks, sentences, units = pieces(articles, settings)
     embeddings = QueryCache(WordEmbeddings(dims=512))
-    everything = chunks + sentences
+    everything = [*chunks, *sentences, *units]
     vectors = dict(zip([c.id for c in everything], embeddings.embed_documents([search_text(c) for c in everything])))
     client = chromadb.EphemeralClient(settings=chromadb.config.Settings(anonymized_telemetry=False))
-    _, chunks_name, _ = write_generation(client, chunks, [], vectors)
+    _, chunks_name, _, _ = write_generation(client, chunks, [], [], vectors)
     store = Chroma(client=client, collection_name=chunks_name, embedding_function=embeddings)
     sentence_vectors = np.asarray([vectors[s.id] for s in sentences], dtype=np.float32)
-    rules = Rules(RedFlagRules.load(), ConflictRegistry.load(), ScopeRules.load())
-    snap = Snapshot.build(articles, chunks, sentences, sentence_vectors, store, rules, settings)
+    unit_vectors = np.asarray([vectors[u.id] for u in units], dtype=np.float32)
+    rules = Rules(RedFlagRules.load(), ConflictRegistry.load(), ScopeRules.load(), QuestionReader.load())
+    snap = Snapshot.build(articles, chunks, sentences, sentence_vectors, units, unit_vectors, store, rules, settings)
     return settings, embeddings, snap
 
 
@@ -85,3 +87,98 @@ def test_answers_run_in_parallel_and_agree_with_one_at_a_time(parts):
     with ThreadPoolExecutor(max_workers=4) as pool:
         together = [a.model_dump() for a in pool.map(bot.ask, questions)]
     assert together == alone
+
+
+# ---- answers that answer: what is said, for whom, and what is not ------------------------------------
+
+
+def ask(parts, text, *earlier):
+    settings, embeddings, snap = parts
+    history = [m for e in earlier for m in ({"role": "user", "content": e}, {"role": "assistant", "content": "…"})]
+    return answer_question(snap, embeddings, check(text, history, settings), settings)
+
+
+QUESTIONS = [
+    "What causes hamstring pain in runners?", "How do I self-massage my hamstring?", "Is foam rolling good?",
+    "How should I treat a hamstring injury?", "Why do hamstring injuries come back?", "Should I see a massage therapist?",
+    "How do I prevent hamstring pain?", "What did you do about your hamstring injury?", "Should I ice or heat it?",
+]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_stories_promotion_and_signposts_are_never_said(parts, question):
+    settings, _, snap = parts
+    unit_kinds = {(u.source_id, u.start, u.end): u.kind for u in snap.generator.bank.units}
+    answer = ask(parts, question)
+    said = [answer.lead, *answer.items] if answer.lead else []
+    for part in said:
+        citation = answer.citations[part.citations[0] - 1]
+        start = snap.articles[citation.source_id].body.find(part.text)
+        kinds = {k for (s, a, b), k in unit_kinds.items() if s == citation.source_id and a <= start < b}
+        assert kinds - {"story", "promotion", "signpost"}, f"{part.text[:60]!r} is only {kinds}"
+    assert "I injured my hamstring from running" not in answer.text and "musculoskeletal experts" not in answer.text
+
+
+def test_at_most_two_units_follow_the_lead_and_every_quote_is_verbatim(parts):
+    for question in QUESTIONS:
+        answer = ask(parts, question)
+        assert len(answer.items) <= 2
+        for part in [answer.lead, *answer.items] if answer.lead else []:
+            assert part.text in parts[2].articles[answer.citations[part.citations[0] - 1].source_id].body
+
+
+def test_a_freshly_injured_runner_is_not_told_to_stretch_like_a_healthy_one(parts):
+    answer = ask(parts, "I pulled my hamstring yesterday. Should I stretch it out?")
+    body = " ".join([answer.lead.text, *(p.text for p in answer.items)])
+    assert "45 to 60 seconds" not in body and "statically stretch after running" not in body
+    fits = [c.fits for c in answer.conflicts if c.fits]
+    assert fits and "freshly injured" in fits[0]  # the disagreement says which side fits what they described
+
+
+def test_a_how_long_question_without_a_duration_in_the_articles_says_so_first(parts):
+    answer = ask(parts, "How many days off before I can run again after a hamstring strain?")
+    assert answer.notices[0].kind == "no-timeline" and answer.text.startswith("The articles don't give a timeline")
+    assert answer.lead is not None  # then what they do say
+
+
+def test_a_gap_in_the_articles_is_said_first_then_the_closest_thing(parts):
+    answer = ask(parts, "Should I get PRP injections for my hamstring tendon?")
+    assert answer.text.startswith("The articles don't discuss PRP injections.") and not answer.out_of_scope
+
+
+def test_small_talk_gets_one_friendly_line(parts):
+    for text in ("hi", "thanks, that helped!"):
+        answer = ask(parts, text)
+        assert not answer.out_of_scope and answer.reminder is None and len(answer.text.split()) < 45
+        assert answer.notices[0].kind == "small-talk"
+
+
+# ---- the conversation after a red flag ----------------------------------------------------------------
+
+POP = "I felt a pop in my hamstring and it's badly bruised"
+
+
+def test_a_red_flag_in_this_message_escalates(parts):
+    assert ask(parts, POP).escalation is not None
+
+
+def test_later_questions_are_answered_with_a_reminder_first(parts):
+    answer = ask(parts, "What causes hamstring strains?", POP)
+    assert answer.escalation is None and answer.lead is not None
+    assert answer.notices[0].kind == "earlier-red-flag" and answer.text.startswith("**Earlier you described a pop")
+
+
+def test_self_care_for_that_leg_before_it_is_assessed_escalates_again(parts):
+    answer = ask(parts, "What stretches can I do to loosen it?", POP)
+    assert answer.escalation is not None and answer.notices[0].kind == "earlier-red-flag"
+
+
+def test_the_reminder_softens_once_the_runner_has_been_assessed(parts):
+    answer = ask(parts, "I've seen a physio now, how do I strengthen it?", POP)
+    assert answer.escalation is None and answer.lead is not None
+    assert "said it has been assessed" in answer.notices[0].text
+
+
+def test_small_talk_and_off_topic_questions_get_their_normal_replies(parts):
+    assert ask(parts, "hi", POP).notices[0].kind == "small-talk"
+    assert ask(parts, "What is the capital of France?", POP).out_of_scope

@@ -62,13 +62,13 @@ def test_the_live_and_previous_generations_are_kept_older_ones_dropped(tiny_sett
     write_article(tiny_settings.articles_dir, "gamma", body="Foam rolling eases tight hamstrings before runs.")
     ingest(tiny_settings)
     second = read_manifest(tiny_settings)
-    assert second.previous_collections == [first.chunks_collection, first.sentences_collection]
+    assert second.previous_collections == list(first.collections)
     write_article(tiny_settings.articles_dir, "delta", body="Eccentric curls strengthen hamstrings over weeks.")
     ingest(tiny_settings)
     third = read_manifest(tiny_settings)
     ingest(tiny_settings)  # nothing changed: nothing dropped either
     names = {c.name for c in open_client(tiny_settings).list_collections()}
-    assert names == {third.chunks_collection, third.sentences_collection, second.chunks_collection, second.sentences_collection}
+    assert names == {*third.collections, *second.collections}
 
 
 def test_invalid_corpus_leaves_the_index_untouched(tiny_settings):

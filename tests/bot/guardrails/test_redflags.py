@@ -38,6 +38,13 @@ ESCALATE = [
     (["Not sure if it was a pop but it hurt a lot"], "pop-or-tear"),
     (["i dont know if it popped"], "pop-or-tear"),
     (["i think its torn"], "pop-or-tear"),
+    (["I felt a pop at the back of my thigh in the last 200m"], "pop-or-tear"),
+    (["my daughter felt a snap at her glute crease on the last rep"], "pop-or-tear"),
+    (["I felt somthing tear at the top of my hamstring"], "pop-or-tear"),
+    (["heard a crak in my hammy on the hill"], "pop-or-tear"),
+    (["a taering feeling at the back of my leg mid-race"], "pop-or-tear"),
+    (["it's been sore since I felt a pop last week"], "pop-or-tear"),
+    (["I tore it two years ago and it still hurts every run"], "pop-or-tear"),
     # sudden severe or sharp pain
     (["it felt like being kicked in the back of the leg"], "sudden-severe-pain"),
     (["felt like I'd been shot in the hamstring mid-sprint"], "sudden-severe-pain"),
@@ -45,6 +52,8 @@ ESCALATE = [
     (["the pain was excruciating when I pushed off"], "sudden-severe-pain"),
     (["stabbing pain at the top of my hammy"], "sudden-severe-pain"),
     (["like someone struck me in the back of the thigh"], "sudden-severe-pain"),
+    (["my friend pulled up; it felt like she'd been kicked in the back of her thigh"], "sudden-severe-pain"),
+    (["he said it was as if he'd been shot in the hamstring"], "sudden-severe-pain"),
     # bruising
     (["my hamstring is black and blue"], "bruising"),
     (["huge bruise on the back of my thigh after the race"], "bruising"),
@@ -52,6 +61,10 @@ ESCALATE = [
     (["the back of my leg has gone purple"], "bruising"),
     (["I didn't feel a pop but it's badly bruised"], "bruising"),
     (["is it bad that it's bruised?"], "bruising"),
+    # heavy bruising that came up quickly
+    (["a huge bruise came up on the back of my thigh overnight"], "heavy-bruising"),
+    (["the whole back of her thigh turned purple"], "heavy-bruising"),
+    (["There's heavy bruising down my hamstring since I strained it yesterday."], "heavy-bruising"),
     # swelling
     (["the back of my leg is swollen"], "swelling"),
     (["my thigh swelled up overnight"], "swelling"),
@@ -59,11 +72,14 @@ ESCALATE = [
     # cannot bear weight, cannot walk, limp or altered gait
     (["I can't put weight on my leg"], "cannot-bear-weight"),
     (["cant bear weight on it since the sprint"], "cannot-bear-weight"),
+    (["I can't put any wieght on my leg"], "cannot-bear-weight"),
+    (["caught my toe on a root and now I literally cant put the foot down"], "cannot-bear-weight"),
     (["I couldn't stand on my left leg after it happened"], "cannot-bear-weight"),
     (["I can't walk"], "cannot-walk"),
     (["I could barely walk home after the race"], "cannot-walk"),
     (["im on crutches since saturday"], "cannot-walk"),
     (["I'm limping since the race"], "walking-affected"),
+    (["I can't wlak properly since Sunday"], "walking-affected"),
     (["walking funny since Sunday, the hammy is sore"], "walking-affected"),
     (["it hurts to walk up the stairs"], "walking-affected"),
     (["I can't walk properly since my long run"], "walking-affected"),
@@ -79,11 +95,21 @@ ESCALATE = [
     (["there's a dent in my hamstring"], "gap-or-lump"),
     (["I can feel a gap in the muscle"], "gap-or-lump"),
     (["lump in my hammy after the race"], "gap-or-lump"),
+    (["there's a lump at the top of her hamstring"], "gap-or-lump"),
     (["the muscle has bunched up near my knee"], "gap-or-lump"),
     # weakness bending the knee
     (["my knee feels weak when I bend it"], "knee-bend-weakness"),
     (["I can't bend my knee properly since I felt it go"], "knee-bend-weakness"),
     (["no strength at all when I curl my leg"], "knee-bend-weakness"),
+    (["my knee feels weak when I try to bend it"], "knee-bend-weakness"),
+    # the leg giving way
+    (["my leg keeps giving way since I pulled up"], "leg-giving-way"),
+    (["her knee buckled twice on the walk home"], "leg-giving-way"),
+    # a fall, a trip or a sudden pull that stopped the run
+    (["I tripped on a kerb and now I can't run without pain"], "stopped-by-pain"),
+    (["I felt my hamstring pull in the sprint and had to stop"], "stopped-by-pain"),
+    (["pulled up mid-race with pain in my hammy"], "stopped-by-pain"),
+    (["I slipped and fell on the trail and couldn't get up"], "could-not-get-up"),
     # nerve signs and foot drop
     (["numbness down the back of my leg"], "nerve-signs"),
     (["pins and needles in my foot after long runs"], "nerve-signs"),
@@ -91,6 +117,7 @@ ESCALATE = [
     (["burning down the back of my leg"], "nerve-signs"),
     (["my foot keeps dragging when I run"], "foot-drop"),
     (["I can't lift my foot properly"], "foot-drop"),
+    (["his foot has started to drag"], "foot-drop"),
     # a friend's account escalates too, about the friend
     (["My friend heard a snap in her hamstring"], "pop-or-tear"),
     (["my mate's hammy went ping and he's limping"], "pop-or-tear"),
@@ -124,6 +151,12 @@ INFORMATIONAL = [
     (["How would I know if I tore my hamstring?"], "pop-or-tear"),
     (["what happens if you can't bear weight?"], "cannot-bear-weight"),
     (["what does it mean when your hamstring pops?"], "pop-or-tear"),
+    (["what should I do if I fall and can't put weight on my leg?"], "cannot-bear-weight"),
+    (["is a huge bruise after a hamstring strain normal?"], "heavy-bruising"),
+    # kept going: a grade I strain "some runners keep going" with, not a grade III tear "that can stop a
+    # runner immediately"; answered, with the note that sharp pain is a reason to get assessed
+    (["I felt a sudden pain in my hamstring mid-run but I finished the run"], "sudden-severe-pain"),
+    (["sharp pain in the back of my thigh on the last rep, kept going and it eased off"], "sudden-severe-pain"),
 ]
 
 # Negated, hypothetical-free and harmless messages: no red flag at all
@@ -168,6 +201,43 @@ HARMLESS = [
     ["does a massage gun help with hamstring tightness?"],
     ["my hamstring ached a little after the long run but feels fine now"],
     ["I had a muscle knot in my hamstring, foam rolling helped"],
+    ["I bit my lip on the last hill"],  # "lip" is not "limp" with a letter missing: short words are not corrected
+    ["I tripped on a kerb but got straight back up and finished the run"],
+    ["I pulled up my socks and went for a run"],
+    ["a pop at me from my coach about my pacing"],
+]
+
+# (messages, escalate): the same symptoms, now or long over
+TIME = [
+    (["I felt a pop two years ago, it's been fine since"], False),
+    (["I tore my hamstring in 2019, fully healed"], False),
+    (["Back in 2018 my hamstring snapped during a sprint. No problems since."], False),
+    (["I had a tear that left me on crutches years ago, fully recovered now"], False),
+    (["My friend heard a snap when she was at university, it hasn't bothered her since"], False),
+    (["I had a torn hamstring, fully healed now. What exercises stop it happening again?"], False),
+    (["It's been sore since I felt a pop last week"], True),
+    (["I tore it years ago and recovered fully, but yesterday I felt a pop again"], True),
+    (["I felt a pop yesterday, it's fine now"], True),  # a day is not "over": fine now dates nothing
+    (["I tore my hamstring two years ago and it's been sore ever since"], True),
+    (["I tore my hamstring in 2019", "now I can't put weight on my leg"], True),
+]
+
+# (messages, urgent): signs of a rupture or grade III tear are urgent; the other red flags, prompt
+URGENCY = [
+    (["I felt a pop in my hamstring"], False),
+    (["I felt a pop and a sudden severe pain in my hamstring"], True),
+    (["there was a loud snap", "the pain was excruciating"], True),  # together across messages
+    (["I can't put weight on my leg"], True),
+    (["I can't walk"], True),
+    (["a huge bruise came up overnight"], True),
+    (["the back of my leg is black and blue"], False),
+    (["I fell during parkrun and couldn't get up"], True),
+    (["I tripped and now I can't run without pain"], False),
+    (["I tripped and now I can't put weight on my leg"], True),
+    (["sudden sharp pain in my hamstring stopped me dead"], False),
+    (["my foot keeps dragging when I run"], False),
+    (["numbness down the back of my leg"], False),
+    (["my leg keeps giving way"], False),
 ]
 
 
@@ -176,6 +246,7 @@ def test_red_flag_escalates(rules, messages, flag_id):
     verdict = rules.check(messages)
     assert verdict.escalate
     assert flag_id in {hit.flag_id for hit in verdict.personal}
+    assert {hit.signal for hit in verdict.personal} == {"rules"}  # no embedder: the phrases alone
 
 
 @pytest.mark.parametrize("messages, flag_id", INFORMATIONAL)
@@ -192,11 +263,35 @@ def test_negated_or_harmless_message_raises_nothing(rules, messages):
     assert verdict.informational == ()
 
 
+@pytest.mark.parametrize("messages, escalate", TIME)
+def test_a_symptom_long_over_does_not_escalate_and_a_recent_one_does(rules, messages, escalate):
+    verdict = rules.check(messages)
+    assert verdict.escalate == escalate
+    if not escalate:
+        assert verdict.informational == ()  # history, not a question about the symptom
+
+
+@pytest.mark.parametrize("messages, urgent", URGENCY)
+def test_urgency_follows_the_signs_of_a_grade_three_tear(rules, messages, urgent):
+    verdict = rules.check(messages)
+    assert verdict.escalate
+    assert verdict.urgent == urgent
+    assert rules.escalation(verdict).advice == (rules.urgent_advice if urgent else rules.advice)
+
+
+def test_a_fall_or_sudden_pull_is_what_makes_stopping_a_red_flag(rules):
+    assert not rules.check(["I had to stop my run because I needed the loo"]).escalate
+    assert not rules.check(["I couldn't get up for my run this morning"]).escalate
+    assert rules.check(["I fell and had to stop my run"]).escalate
+    # the context may come in an earlier message
+    assert rules.check(["I slipped on a muddy descent", "I couldn't carry on"]).escalate
+
 def test_tables_are_large_enough_and_cover_every_symptom_rule(rules):
     assert len(ESCALATE) >= 45
     assert len(INFORMATIONAL) + len(HARMLESS) >= 45
     symptom_rules = {flag.id for flag in rules.flags if not flag.informational_only}
     assert symptom_rules == {flag_id for _, flag_id in ESCALATE}
+    assert {True, False} == {urgent for _, urgent in URGENCY} == {escalate for _, escalate in TIME}
 
 
 def test_earlier_red_flag_is_reported_with_its_message_index(rules):
@@ -221,6 +316,7 @@ def test_escalation_gives_deduplicated_reasons_and_calm_advice(rules):
     escalation = rules.escalation(verdict)
     assert escalation.reasons == ["a pop, snap or tearing feeling", "bruising or black-and-blue discolouration"]
     assert not escalation.urgent
+    assert escalation.signals == ["rules"]
     advice = escalation.advice.lower()
     for words in ("stop running", "stretch", "massage", "doctor or physiotherapist", "promptly"):
         assert words in advice
@@ -231,6 +327,49 @@ def test_urgent_escalation_uses_the_urgent_advice(rules):
     assert escalation.urgent
     assert escalation.advice == rules.urgent_advice
     assert "not being able to walk" in escalation.reasons
+
+
+def test_advice_says_what_the_evidence_it_cites_says(rules):
+    urgent = rules.evidence_for(rules.check(["I heard a snap and can't walk"]))
+    assert urgent[0] == ("common-hamstring-injuries", "This needs urgent medical assessment and may require surgical repair.")
+    assert "urgent medical assessment" in rules.urgent_advice
+    prompt = rules.evidence_for(rules.check(["I felt a pop in my hamstring"]))
+    # prompt advice cites no sentence calling for urgent care, or the answer would contradict itself
+    assert prompt and not any("urgent" in quote for _, quote in prompt)
+    assert "healthcare practitioner" in rules.advice
+    assert any("healthcare practitioner" in quote for _, quote in prompt)
+
+
+@pytest.mark.parametrize("text", ["advice", "urgent_advice"])
+def test_advice_is_whole_sentences(rules, text):
+    advice = getattr(rules, text)
+    sentences = [s.strip() for s in advice.split(". ") if s.strip()]
+    assert advice.endswith(".") and "  " not in advice
+    assert all(s[0].isupper() for s in sentences)
+
+
+def test_info_lines_are_one_whole_sentence_per_symptom_asked_about(rules):
+    verdict = rules.check(["what does a pop mean?", "is bruising a bad sign?", "what if I hear a snap?"])
+    lines = rules.info_lines(verdict)
+    assert lines == [
+        "A pop, snap or tearing feeling in the hamstring is a reason to stop running and have it assessed by a doctor or physiotherapist.",
+        "Bruising on the back of the thigh after a hamstring injury is a reason to have it assessed by a doctor or physiotherapist.",
+    ]
+    assert rules.info_lines(rules.check(["I felt a pop"])) == []  # escalated, not asked about
+
+
+def test_every_rule_has_an_info_sentence_that_reads_as_one(rules):
+    for flag in rules.flags:
+        assert flag.info[0].isupper() and flag.info.endswith(".") and flag.info.count(". ") == 0, flag.id
+        assert len(flag.info.split()) >= 8, flag.id
+    reasons = [flag.reason for flag in rules.flags]
+    assert all(r[0].islower() and not r.endswith(".") for r in reasons)  # listed after "What you describe:"
+    assert not any(r.startswith("signs that") for r in reasons)
+
+
+def test_slips_of_listed_words_are_read_as_the_word(rules):
+    assert rules.read("Felt somthing tear, can't put wieght on it, brusied") == "felt something tear, cant put weight on it, bruised"
+    assert rules.read("my lip") == "my lip"  # not a slip of a listed word
 
 
 def test_escalation_needs_a_personal_red_flag(rules):
@@ -283,18 +422,23 @@ def _broken_rules(tmp_path: Path, find: str, replace: str) -> Path:
     "find, replace, named",
     [
         ("    reason: a pop, snap or tearing feeling\n", "", "rules[0] (pop-or-tear).reason"),
-        ("    urgent: true\n", "    urgent: maybe\n", "rules[4] (cannot-bear-weight).urgent"),
+        ("    urgent: true\n", "    urgent: maybe\n", "rules[3] (heavy-bruising).urgent"),
         (
-            "evidence: [grade-three-urgent, sharp-or-worsening]",
+            "evidence: [sharp-or-worsening, suspected-tear]",
             "evidence: [no-such-quote]",
             "rules[1] (sudden-severe-pain).evidence",
         ),
-        ("      - 'hobbl\\w*'", "      - 'hobbl(\\w*'", "rules[6] (walking-affected).patterns"),
-        ("{cant} (?:even )?walk(?!", "{cannot} (?:even )?walk(?!", "rules[5] (cannot-walk).patterns"),
-        ("version: 1", "version: 2", "version"),
+        ("      - 'hobbl\\w*'", "      - 'hobbl(\\w*'", "rules[8] (walking-affected).patterns"),
+        ("{cant} (?:even )?walk(?!", "{cannot} (?:even )?walk(?!", "rules[6] (cannot-walk).patterns"),
+        ('      - "{cant} walk properly"', '      - "{cnt} walk properly"', "rules[8] (walking-affected).phrases[8]"),
+        ("version: 2", "version: 3", "version"),
+        ("    only_with: [fall, sudden]\n", "    only_with: [fall, sudn]\n", "rules[7] (could-not-get-up).only_with"),
+        ("  - [pop-or-tear, sudden-severe-pain]", "  - [pop-or-tear, sudden-pain]", "urgent_together[0]"),
+        ("    info: Bruising on the back", "    info: bruising on the back", "rules[2] (bruising).info"),
+        ("urgent_evidence: [grade-three-urgent,", "urgent_evidence: [grade-3-urgent,", "urgent_evidence"),
         ("advice: >-", "advise: >-", "advice"),
         ("    quote: \"This needs urgent", "    quoted: \"This needs urgent", "evidence[0] (grade-three-urgent).quote"),
-        ("  - id: swelling\n", "  - id: swelling\n    patterns: [[nested]]\n", "rules[3] (swelling)"),
+        ("  - id: swelling\n", "  - id: swelling\n    patterns: [[nested]]\n", "rules[4] (swelling)"),
     ],
 )
 def test_malformed_rules_name_the_field(tmp_path, find, replace, named):

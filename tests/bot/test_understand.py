@@ -1,0 +1,101 @@
+"""Reading a runner's question with the reviewed rules of corpus/questions.yaml: intent, situation, the
+article words behind everyday ones, gaps in the articles, small talk, and the conversation after a red flag."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.guardrails.scope import corpus_vocabulary
+from bot.understand import QuestionReader
+from core.corpus import load_articles
+from core.questions import Question
+from core.settings import PROJECT_ROOT
+
+READER = QuestionReader.load()
+ARTICLES = load_articles(PROJECT_ROOT / "corpus" / "articles")
+VOCABULARY = corpus_vocabulary(ARTICLES) | READER.bridged_words
+CORPUS_TEXT = "\n".join(" ".join(a.body.lower().split()) for a in ARTICLES)
+
+
+def read(text: str, *earlier: str):
+    return READER.read(Question(text, tuple()), VOCABULARY, CORPUS_TEXT) if not earlier else READER.read(
+        Question(text, tuple(__import__("core.types", fromlist=["Message"]).Message(role="user", content=e) for e in earlier)),
+        VOCABULARY,
+        CORPUS_TEXT,
+    )
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("how long should I hold a hamstring stretch?", "how-long"),
+        ("when can i run again after a strain", "how-long"),
+        ("why do my hammies keep flaring up??", "why"),
+        ("whats high hamstring tendinopathy", "what-is"),
+        ("how do i foam roll my hamstrings", "how-to"),
+        ("should i stretch before or after?", "should-i"),
+        ("my hamstring hurts", None),
+    ],
+)
+def test_intent(text, intent):
+    assert read(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    "turns, situation",
+    [
+        (["pulled my hammy yesterday doing strides. should i stretch it?"], "injured"),
+        (["deep ache right on my sit bone, worse when i sit at work"], "tendinopathy"),
+        (["whats the right way to ease back into running?"], "returning"),
+        (["marathon in 6 weeks and my hamstring's niggly on runs"], "sore"),
+        (["what are the three hamstring muscles?"], None),
+        # the situation said earlier in the conversation still counts
+        (["I strained my hamstring on Tuesday", "should I stretch it?"], "injured"),
+        # "after i get back" (home) is not a return to running
+        (["should i stretch before i head out the door or after i get back?"], None),
+    ],
+)
+def test_situation_is_read_from_the_whole_conversation(turns, situation):
+    assert read(turns[-1], *turns[:-1]).situation == situation
+
+
+def test_everyday_words_are_read_as_the_articles_words():
+    reading = read("should i take ibuprofen for my pulled hammy?")
+    assert "anti-inflammatory medication" in reading.expansion and "strain" in reading.expansion
+    assert reading.unnamed == (("ibuprofen", "anti-inflammatory medication"),)  # named by brand: said plainly
+    assert READER.normalise("icing my hammy", VOCABULARY) == "ice my hamstring"
+    assert READER.normalise("best exercizes to strenghten", VOCABULARY) == "best exercises to strengthen"
+
+
+@pytest.mark.parametrize(
+    "text, gap",
+    [
+        ("anyone had PRP injections for high hamstring tendon pain? worth the cash?", "PRP injections"),
+        ("do i need an MRI to find out how bad my hammy tear is?", "MRI"),
+        ("do compression shorts actually help stop hamstring strains?", "compression shorts"),
+        ("would dry needling sort out my tight hamstrings?", "dry needling"),
+        # covered questions, however they are worded, have no gap
+        ("What is a grade II hamstring strain?", None),
+        ("every1 keeps saying RICE for a pulled hammy, what does that stand for?", None),
+        ("whats 'high hamstring tendinopathy'? someone on strava reckons thats what my sit bone pain is", None),
+        ("how much can i bump my weekly mileage without wrecking my hammies?", None),
+    ],
+)
+def test_what_the_articles_never_discuss_is_named(text, gap):
+    assert read(text).gap == gap
+
+
+@pytest.mark.parametrize("text, kind", [("hiya", "greeting"), ("Hi there!", "greeting"), ("cheers, that actually helped loads!", "thanks"), ("ok thanks", "thanks"), ("bye", "goodbye"), ("hi, my hamstring hurts", None)])
+def test_small_talk(text, kind):
+    assert read(text).small_talk == kind
+
+
+def test_the_asking_part_is_told_from_its_context():
+    assert read("cant afford a massage therapist rn, how do i massage my own hamstring?").ask == "how do i massage my own hamstring?"
+
+
+def test_assessment_and_self_care_after_a_red_flag():
+    assert READER.says_assessed(["I've seen a physio now"]) and READER.says_assessed(["my GP said it's a grade 2"])
+    assert not READER.says_assessed(["should I see a physio?"])
+    assert READER.asks_self_care("what stretches can I do to loosen it?") and not READER.asks_self_care("what causes strains?")
+    assert READER.reminder("earlier_red_flag", ["a pop", "bruising"]).startswith("Earlier you described a pop and bruising.")
