@@ -161,12 +161,11 @@ def retrieve(
     snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning, reading: Reading | None = None
 ) -> Retrieval:
     folded = fold_history(question.text, question.earlier_user_turns, settings.history_turns)
-    # The article words behind the runner's own ("ibuprofen" → anti-inflammatory) help find passages.
-    query = f"{folded} ({reading.expansion})" if reading and reading.expansion else folded
-    passages = [to_passage(d) for d in snap.retriever.invoke(query)]
-    # What ranks what is said: the question in the articles' words ("icing my hammy" → "ice my hamstring"),
-    # without what they don't discuss (the closest thing is found without it).
+    # Passages are found, and what is said is ranked, with the question in the articles' words ("icing my
+    # hammy" → "ice my hamstring", typos mended); the closest thing to a gap is found without the gap.
     normalise = (lambda text: snap.rules.questions.normalise(text, snap.vocabulary)) if reading else (lambda text: text)
+    query = normalise(folded)
+    passages = [to_passage(d) for d in snap.retriever.invoke(query)]
     without_gap = question.text.replace(reading.gap, " ") if reading and reading.gap else question.text
     asked = normalise(without_gap if len(without_gap.split()) >= 3 else question.text)
     vector = np.asarray(embeddings.embed_query(asked), dtype=np.float32)
@@ -174,7 +173,7 @@ def retrieve(
         # A follow-up: the earlier turns fix the topic; within it, what is asked now ("how do I prevent
         # it?") should lead.
         w = tuning.followup_topic_weight
-        vector = w * np.asarray(embeddings.embed_query(normalise(folded)), dtype=np.float32) + (1 - w) * vector
+        vector = w * np.asarray(embeddings.embed_query(query), dtype=np.float32) + (1 - w) * vector
         vector /= np.linalg.norm(vector)
     return Retrieval(query, passages, vector)
 

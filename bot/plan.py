@@ -79,7 +79,7 @@ class AnswerPlanner:
         if not bank.units or relevance < self.min_relevance:
             return Draft(lead=None, relevance=relevance)
         reading = request.reading
-        scores = self._scores(request)
+        scores, meaning = self._scores(request)
         ranked = [int(i) for i in np.argsort(-scores) if scores[i] > -np.inf]
         if not ranked:
             return Draft(lead=None, relevance=relevance)
@@ -96,16 +96,19 @@ class AnswerPlanner:
         chosen = [lead]
         words = self._quote(lead, request).text.count(" ") + 1
         # What follows the lead in its own section usually completes it ("… It usually builds gradually." then
-        # "The pain comes from irritation around the tendon…"): it may follow with a wider margin.
+        # "The pain comes from irritation around the tendon…"): it may follow with a wider margin. Others
+        # must be about as close in meaning to the question as the lead (its word bonuses aside).
         following = self._next_in_section(lead)
-        if following is not None and scores[following] >= scores[lead] - t.next_unit_margin:
-            ranked = [following] + [i for i in ranked if i != following]
-        for i in ranked:
+        if following is None or scores[following] == -np.inf or meaning[following] < meaning[lead] - t.next_unit_margin:
+            following = None
+        for i in ([following] if following is not None else []) + ranked:
             if len(chosen) > t.units_after_lead or words >= t.word_budget:
                 break
-            if i in chosen or (scores[i] < scores[lead] - t.support_margin and i != following):
+            if i in chosen or any(self._overlap(i, j) for j in chosen):
                 continue
-            if any(self._overlap(i, j) or float(bank.vectors[i] @ bank.vectors[j]) > t.unit_redundancy for j in chosen):
+            if i != following and (meaning[i] < meaning[lead] - t.support_margin or scores[i] < scores[lead] - t.support_score_margin):
+                continue
+            if i != following and any(float(bank.vectors[i] @ bank.vectors[j]) > t.unit_redundancy for j in chosen):
                 continue
             size = self._quote(i, request).text.count(" ") + 1
             if words + size > t.word_budget + t.word_slack:
@@ -122,7 +125,7 @@ class AnswerPlanner:
         ids = sorted({i for p in request.passages for i in self.bank.sentences.section_of(p)})
         return float(max(self.bank.sentences.vectors[ids] @ request.query_vector)) if ids else 0.0
 
-    def _scores(self, request: Request) -> np.ndarray:
+    def _scores(self, request: Request) -> tuple[np.ndarray, np.ndarray]:
         """A unit scores as its best sentence (meaning plus the question's words it holds, so a long unit gains
         nothing from its length) and as a whole, then by its fit to the intent and situation."""
         bank, t, reading = self.bank, self.tuning, request.reading
@@ -140,17 +143,20 @@ class AnswerPlanner:
         whole = bank.vectors @ q
         found = self._retrieved(request)
         scores = np.full(len(bank.units), -np.inf)
+        meaning = np.zeros(len(bank.units))  # closeness in meaning alone, to compare complements with the lead
         for n, unit in enumerate(bank.units):
             if unit.kind in NEVER_SAID:
                 continue
             heading = bank.heading_terms[n]
-            best = -np.inf
+            best, closest = -np.inf, float(whole[n])
             for i in bank.members[n] or []:
                 terms = sentences.terms[i] | heading
                 overlap = (sum(idf.get(term, 0.0) for term in asked & terms) + t.expansion_weight * sum(idf.get(term, 0.0) for term in meant & terms)) / weight
                 best = max(best, float(sims[i]) + t.unit_overlap_weight * overlap)
+                closest = max(closest, float(sims[i])) if bank.members[n] else closest
             if best == -np.inf:
                 best = float(whole[n])
+            meaning[n] = t.whole_weight * float(whole[n]) + (1 - t.whole_weight) * closest
             score = t.whole_weight * float(whole[n]) + (1 - t.whole_weight) * best - t.hub_weight * float(bank.hubness[n])
             score -= t.length_penalty * max(0.0, unit.words - t.long_unit_words) / 100
             score += t.passage_weight * found[n]
@@ -163,7 +169,7 @@ class AnswerPlanner:
                 elif set(unit.situations) <= self.mismatched.get(reading.situation, frozenset()):
                     continue  # written only for other hamstrings than this runner's: never said to them
             scores[n] = score
-        return scores
+        return scores, meaning
 
     def _next_in_section(self, n: int) -> int | None:
         """The unit right after n in the same section, if it can be said."""

@@ -38,9 +38,11 @@ class Tuning:
     units_after_lead: int = 2
     """Complementary units after the lead, at most."""
     support_margin: float = 0.06
-    """A complementary unit scores within this of the lead ..."""
+    """A complementary unit is within this of the lead in closeness of meaning to the question ..."""
+    support_score_margin: float = 0.3
+    """... and within this of it in score (word matches and fit included) ..."""
     next_unit_margin: float = 0.15
-    """... or, for the unit right after the lead in its section, within this."""
+    """... or, for the unit right after the lead in its section, within this in meaning alone."""
     unit_redundancy: float = 0.85
     """Cosine between two units above which the second adds nothing."""
     word_budget: int = 110

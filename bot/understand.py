@@ -12,7 +12,7 @@ from typing import Literal
 from core.questions import Question
 from core.rulefile import RuleModel, Text, load_rule_file
 from core.settings import PROJECT_ROOT
-from core.text import APOSTROPHES, STOPWORDS
+from core.text import APOSTROPHES, STOPWORDS, is_typo_of_any, typo_of
 
 DEFAULT_PATH = PROJECT_ROOT / "corpus" / "questions.yaml"
 QUESTIONS_VERSION = 1
@@ -186,25 +186,14 @@ def _asking_clause(text: str, at: int) -> str:
 
 def _mended(token: str, vocabulary: set[str]) -> str:
     word = token.strip("?!.,;:'\"()")
-    if len(word) < 5 or not word.isalpha() or word in vocabulary:
+    if not word.isalpha() or word in vocabulary:
         return token
-    near = sorted(k for k in vocabulary if k[:1] == word[:1] and abs(len(k) - len(word)) <= 1 and _near(word, k))
-    return token.replace(word, near[0]) if near else token
+    known = typo_of(word, vocabulary)
+    return token.replace(word, known) if known else token
 
 
 def _unknown(word: str, vocabulary: set[str]) -> int:
     """1 when the articles never use the word (nor its plural-free form, nor a near spelling)."""
     if len(word) < 3 or word.isdigit() or word in vocabulary or word.rstrip("s") in vocabulary:
         return 0
-    return 0 if any(_near(word, known) for known in vocabulary if known[:1] == word[:1] and abs(len(known) - len(word)) <= 1) else 1
-
-
-def _near(typed: str, known: str) -> bool:
-    """One letter dropped, added, changed or swapped: a typo of a word the articles use."""
-    if len(typed) < 5:
-        return False
-    if len(typed) == len(known):
-        differ = [i for i, (a, b) in enumerate(zip(typed, known)) if a != b]
-        return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1 and typed[differ[0]] == known[differ[1]])
-    shorter, longer = sorted((typed, known), key=len)
-    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+    return 0 if is_typo_of_any(word, vocabulary) else 1

@@ -131,3 +131,43 @@ def clean_text(text: str) -> str:
     text = unicodedata.normalize("NFC", _INVISIBLE.sub(" ", text))
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
     return " ".join(text.split())
+
+
+# ---- typos --------------------------------------------------------------------------------------------
+
+SHORTEST_TYPO = 5  # below this, one edit turns one real word into another ("shoe" ~ "show")
+SHORTEST_SUBSTITUTION = 8  # "sprain" is not a typo of "strain", but "hamstrung" may be of "hamstring"
+
+
+def is_typo_of_any(word: str, vocabulary: set[str] | frozenset[str]) -> bool:
+    """Is `word` one slip away from a word of `vocabulary`?
+
+    >>> is_typo_of_any("strenghten", {"strengthen"}), is_typo_of_any("sprain", {"strain"})
+    (True, False)
+    """
+    return typo_of(word, vocabulary) is not None
+
+
+def typo_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
+    """The word of `vocabulary` that `word` is one slip away from (first alphabetically), or None."""
+    if len(word) < SHORTEST_TYPO:
+        return None
+    # a typo rarely changes the first letter, and one edit changes the length by at most one
+    near = [k for k in vocabulary if k[:1] == word[:1] and abs(len(k) - len(word)) <= 1 and one_edit_apart(word, k)]
+    return min(near) if near else None
+
+
+def one_edit_apart(typed: str, known: str) -> bool:
+    """One dropped, added or swapped-over letter; a changed letter only in longer words."""
+    if len(typed) == len(known):
+        differ = [i for i, (a, b) in enumerate(zip(typed, known)) if a != b]
+        if len(differ) == 1:
+            return len(typed) >= SHORTEST_SUBSTITUTION
+        return (
+            len(differ) == 2
+            and differ[1] == differ[0] + 1
+            and typed[differ[0]] == known[differ[1]]
+            and typed[differ[1]] == known[differ[0]]
+        )
+    shorter, longer = sorted((typed, known), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))

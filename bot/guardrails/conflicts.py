@@ -10,6 +10,7 @@ verbatim; the detector flags sentences of different articles that give opposite 
 []
 """
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,8 +208,10 @@ class Candidate:
     sentence_against: str
 
 
-def sentences(text: str) -> list[str]:
-    """The sentences of Markdown text, verbatim (headings dropped, list markers stripped)."""
+@functools.lru_cache(maxsize=512)
+def sentences(text: str) -> tuple[str, ...]:
+    """The sentences of Markdown text, verbatim (headings dropped, list markers stripped). Cached: the same
+    few dozen passages come back question after question, and splitting is the slow part."""
     found = []
     for line in text.splitlines():
         line = line.strip()
@@ -216,7 +219,7 @@ def sentences(text: str) -> list[str]:
             continue
         line = LIST_MARKER.sub("", line)
         found.extend(line[start:end] for start, end in sentence_spans(line))
-    return found
+    return tuple(found)
 
 
 def advice_in(sentence: str, source_id: str, title: str, words: Detector) -> list[Advice]:

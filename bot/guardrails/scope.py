@@ -23,7 +23,7 @@ from pydantic import field_validator
 
 from core.rulefile import Expression, RuleModel, Text, load_rule_file, problem
 from core.settings import PROJECT_ROOT
-from core.text import APOSTROPHES, letter_words
+from core.text import APOSTROPHES, is_typo_of_any, letter_words
 from core.types import Article
 
 DEFAULT_PATH = PROJECT_ROOT / "corpus" / "scope.yaml"
@@ -33,8 +33,6 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # ---- words the articles never use -----------------------------------------------------------------
 
 _SHORTEST_TERM = 3
-_SHORTEST_TYPO = 5  # below this, one edit turns one real word into another ("shoe" ~ "show")
-_SHORTEST_SUBSTITUTION = 8  # "sprain" is not a typo of "strain", but "hamstrung" may be of "hamstring"
 
 
 def corpus_vocabulary(articles: Iterable[Article]) -> set[str]:
@@ -57,7 +55,7 @@ def unknown_focus_terms(question: str, vocabulary: set[str], common_words: froze
     for word in dict.fromkeys(letter_words(re.sub(r"['’]\w*", "", question))):
         if len(word) < _SHORTEST_TERM or word in common_words:
             continue
-        if word in vocabulary or _singular(word) in vocabulary or _is_typo_of_any(word, vocabulary):
+        if word in vocabulary or _singular(word) in vocabulary or is_typo_of_any(word, vocabulary):
             continue
         unknown.append(word)
     return unknown
@@ -72,34 +70,6 @@ def _singular(word: str) -> str:
         return word[:-1]
     return word
 
-
-def _is_typo_of_any(word: str, vocabulary: set[str]) -> bool:
-    if len(word) < _SHORTEST_TYPO:
-        return False
-    for known in vocabulary:
-        # a typo rarely changes the first letter, and one edit changes the length by at most one
-        if known[:1] == word[:1] and abs(len(known) - len(word)) <= 1 and _one_edit_apart(word, known):
-            return True
-    return False
-
-
-def _one_edit_apart(typed: str, known: str) -> bool:
-    """One dropped, added or swapped-over letter; a changed letter only in longer words."""
-    if len(typed) == len(known):
-        differ = [i for i, (a, b) in enumerate(zip(typed, known)) if a != b]
-        if len(differ) == 1:
-            return len(typed) >= _SHORTEST_SUBSTITUTION
-        return (
-            len(differ) == 2
-            and differ[1] == differ[0] + 1
-            and typed[differ[0]] == known[differ[1]]
-            and typed[differ[1]] == known[differ[0]]
-        )
-    shorter, longer = sorted((typed, known), key=len)
-    for i in range(len(longer)):
-        if longer[:i] + longer[i + 1:] == shorter:
-            return True
-    return False
 
 # ---- the reviewed rules ---------------------------------------------------------------------------
 

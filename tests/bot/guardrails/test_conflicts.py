@@ -311,7 +311,7 @@ def test_advice_reading_of_a_sentence(sentence, expected, registry):
 
 def test_sentences_are_verbatim_and_skip_headings():
     body = "# Title\n\n## Section\n\nFirst one. Second one!\n\n- A list item.\n1. Numbered item."
-    assert sentences(body) == ["First one.", "Second one!", "A list item.", "Numbered item."]
+    assert sentences(body) == ("First one.", "Second one!", "A list item.", "Numbered item.")
 
 
 def test_corpus_scan_finds_the_stretching_split_for_a_curator(articles, registry):
