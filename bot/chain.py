@@ -196,6 +196,10 @@ def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Dra
         return True
     content = scope.unknown_focus_terms(question.text, set())
     foreign = scope.unknown_focus_terms(question.text, snap.vocabulary)
+    # A conversation already about the hamstring keeps its subject: "how many reps?" follows on from it,
+    # as long as it brings in nothing the articles don't know.
+    if not foreign and any(scope.names_the_subject(t) for t in question.earlier_user_turns):
+        return True
     share = len(foreign) / len(content) if content else 0.0
     return (
         draft.relevance >= s.scope_strong_relevance

@@ -25,8 +25,11 @@ def render(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+CHAT_HELP = "Commands: /new (or /clear) starts a new conversation, /quit ends. An empty line or Ctrl-D also ends."
+
+
 def chat(bot) -> None:
-    print("hamstring-bot — ask about hamstring pain in runners. Empty line or Ctrl-D to quit. Not a diagnosis.")
+    print("hamstring-bot — ask about hamstring pain in runners. Not a diagnosis.\n" + CHAT_HELP)
     history: list[Message] = []
     while True:
         try:
@@ -34,8 +37,15 @@ def chat(bot) -> None:
         except (EOFError, KeyboardInterrupt):
             print()
             return
-        if not question:
+        if not question or question.lower() in ("/quit", "/exit"):
             return
+        if question.lower() in ("/new", "/clear", "/reset"):
+            history = []  # a new conversation: nothing said before, a red flag included, is carried over
+            print("bot> Started a new conversation.")
+            continue
+        if question.startswith("/"):
+            print(f"bot> Unknown command {question.split()[0]!r}. {CHAT_HELP}")
+            continue
         try:
             answer = bot.ask(question, history)
         except HamstringBotError as exc:

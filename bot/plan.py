@@ -79,19 +79,21 @@ class AnswerPlanner:
         if not bank.units or relevance < self.min_relevance:
             return Draft(lead=None, relevance=relevance)
         reading = request.reading
-        scores, meaning = self._scores(request)
+        scores, meaning, unsuitable = self._scores(request)
         ranked = [int(i) for i in np.argsort(-scores) if scores[i] > -np.inf]
         if not ranked:
             return Draft(lead=None, relevance=relevance)
         lead = ranked[0]
         before: list[str] = []
         if reading and reading.intent == "how-long":
-            topic = (set(content_terms(request.query)) | set(content_terms(reading.expansion))) - {"hamstr", "long"}
+            topic = set(content_terms(reading.ask or request.question)) - {"hamstr", "long"}
             timed = [i for i in ranked if scores[i] >= scores[lead] - t.time_margin and self._says_how_long(i)]
             timed.sort(key=lambda i: not topic & bank.terms[i])  # stable: best first among those on topic
             if timed:
                 lead = timed[0]
-            else:
+            elif not any(self._says_how_long(i) and topic & bank.terms[i] for i in unsuitable):
+                # (when the only time given is for other hamstrings than this runner's, such as how long to
+                # hold a stretch when theirs is injured, the answer is what fits them, not "no timeline")
                 before.append("no-timeline")
         chosen = [lead]
         words = self._quote(lead, request).text.count(" ") + 1
@@ -125,7 +127,7 @@ class AnswerPlanner:
         ids = sorted({i for p in request.passages for i in self.bank.sentences.section_of(p)})
         return float(max(self.bank.sentences.vectors[ids] @ request.query_vector)) if ids else 0.0
 
-    def _scores(self, request: Request) -> tuple[np.ndarray, np.ndarray]:
+    def _scores(self, request: Request) -> tuple[np.ndarray, np.ndarray, set[int]]:
         """A unit scores as its best sentence (meaning plus the question's words it holds, so a long unit gains
         nothing from its length) and as a whole, then by its fit to the intent and situation."""
         bank, t, reading = self.bank, self.tuning, request.reading
@@ -143,6 +145,7 @@ class AnswerPlanner:
         whole = bank.vectors @ q
         found = self._retrieved(request)
         scores = np.full(len(bank.units), -np.inf)
+        unsuitable: set[int] = set()  # units written only for other hamstrings than this runner's
         meaning = np.zeros(len(bank.units))  # closeness in meaning alone, to compare complements with the lead
         for n, unit in enumerate(bank.units):
             if unit.kind in NEVER_SAID:
@@ -164,12 +167,15 @@ class AnswerPlanner:
             if reading and reading.intent in INTENT_KINDS and unit.kind in INTENT_KINDS[reading.intent]:
                 score += t.intent_bonus
             if reading and reading.situations:
+                # the runner's main situation decides what is unsuitable ("pulled it yesterday, it's sore" is
+                # injured, and advice for a sore hamstring still being run on is not for them)
+                if set(unit.situations) <= self.mismatched.get(reading.situation, frozenset()):
+                    unsuitable.add(n)
+                    continue  # written only for other hamstrings than this runner's: never said to them
                 if set(reading.situations) & set(unit.situations):
                     score += t.situation_bonus
-                elif set(unit.situations) <= self.mismatched.get(reading.situation, frozenset()):
-                    continue  # written only for other hamstrings than this runner's: never said to them
             scores[n] = score
-        return scores, meaning
+        return scores, meaning, unsuitable
 
     def _next_in_section(self, n: int) -> int | None:
         """The unit right after n in the same section, if it can be said."""

@@ -22,10 +22,13 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--
 SHOTS = PROJECT_ROOT / "test-artifacts" / "e2e"
 XSS = "<img src=x onerror=alert(1)>"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# The newest question is in view and its answer starts in the upper half, or, when the answer is short,
+# the log is at its end with the whole answer in view.
 LATEST_EXCHANGE_IN_VIEW = """() => {
   const log = document.querySelector('#hb-chat [role="log"]');
   const top = (sel) => [...log.querySelectorAll(sel)].pop().getBoundingClientRect().top - log.getBoundingClientRect().top;
-  return top('.user-row') >= 0 && top('.bot-row') < log.clientHeight / 2;
+  const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 2;
+  return top('.user-row') >= 0 && (top('.bot-row') < log.clientHeight / 2 || (atEnd && top('.bot-row') < log.clientHeight));
 }"""
 
 

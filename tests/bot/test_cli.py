@@ -37,3 +37,14 @@ def test_missing_index_is_one_plain_message(tmp_path):
     out = run(["ask", "anything"], tmp_path / "empty")
     assert out.returncode == 2
     assert "make ingest" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_chat_starts_over_on_new_and_a_red_flag_does_not_follow(real_settings):
+    stdin = "I felt a pop in my hamstring\nWhat causes hamstring strains?\n/new\nWhat causes hamstring strains?\n/quit\n"
+    out = run(["chat"], real_settings.data_dir, stdin=stdin)
+    assert out.returncode == 0
+    replies = out.stdout.split("you> ")
+    assert "Please get this assessed" in replies[1]
+    assert "Earlier you described a pop" in replies[2]  # answered, with a reminder first
+    assert "Started a new conversation." in replies[3]
+    assert "Earlier you described" not in replies[4] and "Please get this assessed" not in replies[4]

@@ -17,7 +17,8 @@ from core.corpus import load_articles
 # escalation notice sending the runner to a clinician.
 CONTRACT_ITEMS = {"disagree", "doctor|physio|physical therapist|medical|healthcare|practitioner"}
 REQUIRED_CATEGORIES = {"factual", "paraphrase", "typo", "follow-up", "conflict", "agreement", "red-flag",
-                       "red-flag-info", "negated", "out-of-scope", "injection"}
+                       "red-flag-info", "negated", "out-of-scope", "injection",
+                       "situation", "not-covered", "how-long", "small-talk", "conversation"}
 
 
 @pytest.fixture(scope="module")

@@ -43,9 +43,12 @@ def embed(rules, phrases):
 
 def _core_cases() -> list[tuple[str, list[str], bool]]:
     """(case id, turns, escalate) of every core-set case that says whether it escalates; for one that must
-    not, each of its turns on its own as well."""
+    not, each of its turns on its own as well. Cases of the conversation policy (a red flag in an earlier
+    turn, answered later by the chain) test the chain, not the detector, and are left out."""
     cases = []
     for case in yaml.safe_load(CORE_SET.read_text(encoding="utf-8"))["cases"]:
+        if case.get("category") == "conversation":
+            continue
         escalate = (case.get("expect") or {}).get("escalate")
         if escalate is not None:
             cases.append((case["id"], case["turns"], escalate))
