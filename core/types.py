@@ -54,17 +54,7 @@ class Chunk:
 
     @classmethod
     def from_record(cls, chunk_id: str, text: str, meta: dict) -> "Chunk":
-        return cls(
-            id=chunk_id,
-            kind=meta["kind"],
-            source_id=meta["source_id"],
-            title=meta["title"],
-            section=meta["section"] or None,
-            text=text,
-            start=int(meta["start"]),
-            end=int(meta["end"]),
-            order=int(meta["order"]),
-        )
+        return cls(id=chunk_id, kind=meta["kind"], text=text, **_span(meta))
 
 
 @dataclass(frozen=True)
@@ -104,23 +94,24 @@ class Unit:
 
     @classmethod
     def from_record(cls, unit_id: str, text: str, meta: dict) -> "Unit":
-        return cls(
-            id=unit_id,
-            source_id=meta["source_id"],
-            title=meta["title"],
-            section=meta["section"] or None,
-            text=text,
-            start=int(meta["start"]),
-            end=int(meta["end"]),
-            order=int(meta["order"]),
-            form=meta["form"],
-            kind=meta["kind"],
-            situations=tuple(meta["situations"].split(",")),
-        )
+        situations = tuple(meta["situations"].split(","))
+        return cls(id=unit_id, text=text, form=meta["form"], kind=meta["kind"], situations=situations, **_span(meta))
 
     @property
     def words(self) -> int:
         return len(self.text.split())
+
+
+def _span(meta: dict) -> dict:
+    """Where a stored piece sits in its article, from its Chroma record (which holds no None)."""
+    return {
+        "source_id": meta["source_id"],
+        "title": meta["title"],
+        "section": meta["section"] or None,
+        "start": int(meta["start"]),
+        "end": int(meta["end"]),
+        "order": int(meta["order"]),
+    }
 
 
 @dataclass(frozen=True)

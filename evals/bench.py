@@ -77,7 +77,7 @@ def guardrail_cost(bot: Bot, questions: list[str], rounds: int) -> dict:
 def throughput(bot: Bot, questions: list[str], concurrency: int, rounds: int) -> float:
     """Answers per second with `concurrency` askers at once. Questions are made unique per round so the
     query cache does not turn the measurement into cache lookups."""
-    asks = [f"{q} ({r})" for r in range(rounds) for q in questions]
+    asks = [f"{q} ({concurrency}.{r})" for r in range(rounds) for q in questions]
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(bot.ask, asks[:concurrency]))  # threads started and warm
         started = time.perf_counter()
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     results["guardrails"] = guardrail_cost(bot, questions, args.rounds)
     results["answers_per_second"] = {str(n): throughput(bot, questions, n, args.rounds) for n in (1, 2, 4)}
     ours, our_misses = first_citation_accuracy(bot, cases)
-    plain, plain_misses = plain_recipe_accuracy(settings, core.embeddings, cases)
+    plain, plain_misses = plain_recipe_accuracy(settings, bot.embeddings, cases)
     results["first_citation_right_source"] = {"hamstring_bot": ours, "plain_recipe_top_hit": plain, "questions": len(cases)}
     results["misses"] = {"hamstring_bot": our_misses, "plain_recipe": plain_misses}
 

@@ -47,30 +47,8 @@ class Corpus:
 
 
 def judge(expect: Expect, answer: Answer, corpus: Corpus) -> list[CheckResult]:
-    """Every check the case's expectations name, in a fixed order, then the citation check."""
-    results = []
-    if expect.sources_any is not None:
-        results.append(check_sources_any(answer, expect.sources_any))
-    if expect.contains is not None:
-        results.append(check_contains(answer, expect.contains))
-    if expect.not_contains is not None:
-        results.append(check_not_contains(answer, expect.not_contains))
-    if expect.escalate is not None:
-        results.append(check_escalate(answer, expect.escalate))
-    if expect.conflict is not None:
-        results.append(check_conflict(answer, expect.conflict))
-    if expect.out_of_scope is not None:
-        results.append(check_out_of_scope(answer, expect.out_of_scope))
-    if expect.lead_contains is not None:
-        results.append(check_lead_contains(answer, expect.lead_contains))
-    if expect.lead_source is not None:
-        results.append(check_lead_source(answer, expect.lead_source))
-    if expect.body_not_contains is not None:
-        results.append(check_body_not_contains(answer, expect.body_not_contains))
-    if expect.says_not_covered is not None:
-        results.append(check_says_not_covered(answer, expect.says_not_covered))
-    if expect.max_words is not None:
-        results.append(check_max_words(answer, expect.max_words))
+    """Every check the case's expectations name, in a fixed order (CHECKS), then the citation check."""
+    results = [check(answer, getattr(expect, key)) for key, check in CHECKS if getattr(expect, key) is not None]
     results.append(check_citations(answer, corpus))
     return results
 
@@ -222,3 +200,19 @@ def two_sided_conflicts(answer: Answer) -> list[Conflict]:
 def first_citation(answer: Answer) -> Citation | None:
     """The citation a reader meets first: the lowest number."""
     return min(answer.citations, key=lambda c: c.n, default=None)
+
+
+# The expectation keys of a case and the check each one runs, in the order reports list them.
+CHECKS = [
+    ("sources_any", check_sources_any),
+    ("contains", check_contains),
+    ("not_contains", check_not_contains),
+    ("escalate", check_escalate),
+    ("conflict", check_conflict),
+    ("out_of_scope", check_out_of_scope),
+    ("lead_contains", check_lead_contains),
+    ("lead_source", check_lead_source),
+    ("body_not_contains", check_body_not_contains),
+    ("says_not_covered", check_says_not_covered),
+    ("max_words", check_max_words),
+]
