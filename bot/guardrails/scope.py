@@ -23,7 +23,7 @@ from pydantic import field_validator
 
 from core.rulefile import Expression, RuleModel, Text, load_rule_file, problem
 from core.settings import PROJECT_ROOT
-from core.text import APOSTROPHES, is_typo_of_any, letter_words
+from core.text import is_typo_of_any, letter_words
 from core.types import Article
 
 DEFAULT_PATH = PROJECT_ROOT / "corpus" / "scope.yaml"

@@ -1,8 +1,6 @@
 """Reading a runner's question with the reviewed rules of corpus/questions.yaml: intent, situation, the
 article words behind everyday ones, gaps in the articles, small talk, and the conversation after a red flag."""
 
-from pathlib import Path
-
 import pytest
 
 from bot.guardrails.scope import corpus_vocabulary
@@ -10,6 +8,7 @@ from bot.understand import QuestionReader
 from core.corpus import load_articles
 from core.questions import Question
 from core.settings import PROJECT_ROOT
+from core.types import Message
 
 READER = QuestionReader.load()
 ARTICLES = load_articles(PROJECT_ROOT / "corpus" / "articles")
@@ -18,11 +17,8 @@ CORPUS_TEXT = "\n".join(" ".join(a.body.lower().split()) for a in ARTICLES)
 
 
 def read(text: str, *earlier: str):
-    return READER.read(Question(text, tuple()), VOCABULARY, CORPUS_TEXT) if not earlier else READER.read(
-        Question(text, tuple(__import__("core.types", fromlist=["Message"]).Message(role="user", content=e) for e in earlier)),
-        VOCABULARY,
-        CORPUS_TEXT,
-    )
+    history = tuple(Message(role="user", content=e) for e in earlier)
+    return READER.read(Question(text, history), VOCABULARY, CORPUS_TEXT)
 
 
 @pytest.mark.parametrize(

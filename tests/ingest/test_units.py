@@ -1,7 +1,5 @@
 """Answer units: how articles are cut into units a runner can act on, and labelled by corpus/units.yaml."""
 
-from pathlib import Path
-
 import pytest
 
 from core.corpus import load_articles
