@@ -87,8 +87,9 @@ class AnswerPlanner:
         before: list[str] = []
         if reading and reading.intent == "how-long":
             topic = set(content_terms(reading.ask or request.question)) - {"hamstr", "long"}
-            timed = [i for i in ranked if scores[i] >= scores[lead] - t.time_margin and self._says_how_long(i)]
-            timed.sort(key=lambda i: not topic & bank.terms[i])  # stable: best first among those on topic
+            # a duration about something else (how long to hold a stretch, for "how long before intervals?")
+            # doesn't answer: the unit must share what is asked about
+            timed = [i for i in ranked if scores[i] >= scores[lead] - t.time_margin and self._says_how_long(i) and topic & bank.terms[i]]
             if timed:
                 lead = timed[0]
             elif not any(self._says_how_long(i) and topic & bank.terms[i] for i in unsuitable):
@@ -169,7 +170,7 @@ class AnswerPlanner:
             if reading and reading.situations:
                 # the runner's main situation decides what is unsuitable ("pulled it yesterday, it's sore" is
                 # injured, and advice for a sore hamstring still being run on is not for them)
-                if set(unit.situations) <= self.mismatched.get(reading.situation, frozenset()):
+                if not reading.prevention and set(unit.situations) <= self.mismatched.get(reading.situation, frozenset()):
                     unsuitable.add(n)
                     continue  # written only for other hamstrings than this runner's: never said to them
                 if set(reading.situations) & set(unit.situations):

@@ -49,7 +49,7 @@ class Tuning:
     """Words of quoted text after which no more units are added ..."""
     word_slack: int = 30
     """... and a unit that would take the body past budget + slack is skipped."""
-    long_unit_words: int = 45
+    long_unit_words: int = 60
     """A paragraph or tip longer than this is quoted as its best few sentences, not whole."""
     window_chars: int = 320
     """The best sentences of a long paragraph grow to about this many characters ..."""

@@ -42,6 +42,7 @@ class QuestionsFile(RuleModel):
     gap_things: Text
     situation_names: dict[str, Text]
     mismatched: dict[str, list[str]]
+    prevention: Text
     assessed: Text
     self_care: Text
     reminders: dict[str, Text]
@@ -61,7 +62,8 @@ class Reading:
     unnamed: tuple[tuple[str, str], ...]  # (runner's word, the general thing the articles speak of)
     gap: str | None  # what is asked about that the articles never discuss, in the runner's words
     small_talk: str | None  # greeting, thanks, goodbye
-    ask: str = ""  # the asking part of the message ("how do i massage my own hamstring?"), without its context
+    ask: str = ""  # the asking part of the message ("how do i massage my own hamstring?"), in the articles' words
+    prevention: bool = False  # asks how to prevent a problem: prevention advice fits whatever the situation
     normalised: str = ""  # the message in the articles' words: "icing my hammy" → "ice my hamstring"
 
 
@@ -83,6 +85,7 @@ class QuestionReader:
         self.small_talk = {name: re.compile(rf"^\W*(?:{e})\W*$") for name, e in file.small_talk.items()}
         self.time_statement = re.compile(file.time_statement, re.I)
         self.assessed = _whole_words(file.assessed)
+        self.prevention = _whole_words(file.prevention)
         self.self_care = _whole_words(file.self_care)
         self.not_a_topic = frozenset(file.not_a_topic.split()) | STOPWORDS
         self.gap_things = frozenset(file.gap_things.split())
@@ -133,7 +136,12 @@ class QuestionReader:
         expansion = " ".join(dict.fromkeys(self.means[w].means for w in found if self.means[w].means))
         unnamed = tuple(dict.fromkeys((w, self.means[w].means) for w in found if not self.means[w].named))
         gap = self._gap(question.text, vocabulary, corpus_text)
-        return Reading(intent, situations, expansion, unnamed, gap, small_talk, ask, self.normalise(question.text))
+        normalised = self.normalise(question.text, vocabulary)
+        prevention = bool(self.prevention.search(text))
+        return Reading(
+            intent=intent, situations=situations, expansion=expansion, unnamed=unnamed, gap=gap, small_talk=small_talk,
+            ask=self.normalise(ask, vocabulary), normalised=normalised, prevention=prevention,
+        )
 
     def normalise(self, text: str, vocabulary: set[str] = frozenset()) -> str:
         """The text with each everyday word replaced by the article words it means, and each misspelling of
