@@ -26,7 +26,7 @@ from bot.tuning import DEFAULT, Tuning
 from bot.understand import QuestionReader, Reading
 from core.embeddings import QueryCache, load_embeddings, model_label
 from core.errors import HamstringBotError
-from core.index import open_fresh_index, read_chunks, read_manifest
+from core.index import LiveIndex, open_fresh_index, read_chunks, read_manifest
 from core.questions import Question, check
 from core.rulefile import verify_quotes
 from core.settings import Settings
@@ -106,12 +106,20 @@ class Snapshot:
         )
 
     @classmethod
-    def open(cls, settings: Settings, model: str, embeddings: Embeddings, tuning: Tuning = DEFAULT) -> "Snapshot":
+    def check(cls, settings: Settings, model: str) -> tuple[int, list[Article], LiveIndex]:
         """The live index generation, checked against corpus, model and chunker (IndexMissing / IndexStale /
-        IndexCorrupt say what to run), with the rule files checked against its articles."""
-        # Read before opening: a swap landing after this is then seen as a change on the next question.
+        IndexCorrupt say what to run), with the manifest's modification time read before opening it: a swap
+        landing after this is then seen as a change on the next question."""
         stamp = settings.manifest_path.stat().st_mtime_ns if settings.manifest_path.exists() else 0
-        articles, live = open_fresh_index(settings, model)
+        return (stamp, *open_fresh_index(settings, model))
+
+    @classmethod
+    def open(
+        cls, settings: Settings, model: str, embeddings: Embeddings, tuning: Tuning = DEFAULT, checked: tuple | None = None
+    ) -> "Snapshot":
+        """Everything the chain needs from the live index, with the rule files checked against its articles;
+        `checked` is a result of `check` already in hand."""
+        stamp, articles, live = checked or cls.check(settings, model)
         rules = Rules.load(settings, articles)
         chunks = read_chunks(live.chunks)
         sentences, vectors = read_chunks(live.sentences, with_vectors=True)
@@ -167,7 +175,8 @@ def retrieve(
     query = normalise(folded)
     passages = [to_passage(d) for d in snap.retriever.invoke(query)]
     without_gap = question.text.replace(reading.gap, " ") if reading and reading.gap else question.text
-    asked = normalise(without_gap if len(without_gap.split()) >= 3 else question.text)
+    asked_text = without_gap if len(without_gap.split()) >= 3 else question.text
+    asked = query if asked_text == folded else normalise(asked_text)  # mending typos is not free: once is enough
     vector = np.asarray(embeddings.embed_query(asked), dtype=np.float32)
     if folded != question.text:
         # A follow-up: the earlier turns fix the topic; within it, what is asked now ("how do I prevent
@@ -278,7 +287,7 @@ def answer_question(
 def earlier_red_flags(snap: Snapshot, question: Question, verdict: RedFlagVerdict) -> tuple[list[Notice], bool]:
     """The conversation policy after a red flag in an earlier message: a reminder at the top of later answers,
     softer once the runner says it has been assessed. Also whether the leg is still unassessed."""
-    earlier = [hit for hit in verdict.personal]
+    earlier = verdict.personal  # none is in this message: that escalated before this is asked
     if not earlier:
         return [], False
     reader = snap.rules.questions
@@ -321,13 +330,12 @@ class Bot:
         # With an injected embedder (tests), trust whatever model the index says it was built with.
         if embeddings is None:
             model = model_label(settings)
-            open_fresh_index(settings, model)  # fail fast, before the model is loaded
-            embeddings = load_embeddings(settings)
         else:
             manifest = read_manifest(settings)
             model = manifest.model if manifest else ""
-        embeddings = QueryCache(embeddings)
-        bot = cls(settings, embeddings, Snapshot.open(settings, model, embeddings), model)
+        checked = Snapshot.check(settings, model)  # fail fast, before the model is loaded
+        embeddings = QueryCache(embeddings or load_embeddings(settings))
+        bot = cls(settings, embeddings, Snapshot.open(settings, model, embeddings, checked=checked), model)
         bot.ask("What are the hamstrings?")  # warm-up: first real answer is as fast as the rest
         return bot
 

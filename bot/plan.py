@@ -96,8 +96,15 @@ class AnswerPlanner:
                 # (when the only time given is for other hamstrings than this runner's, such as how long to
                 # hold a stretch when theirs is injured, the answer is what fits them, not "no timeline")
                 before.append("no-timeline")
+        said: dict[int, Quote] = {}  # each unit is cut to a quote once
+
+        def quote(i: int) -> Quote:
+            if i not in said:
+                said[i] = self._quote(i, request, float(scores[i]))
+            return said[i]
+
         chosen = [lead]
-        words = self._quote(lead, request).text.count(" ") + 1
+        words = quote(lead).text.count(" ") + 1
         # What follows the lead in its own section usually completes it ("… It usually builds gradually." then
         # "The pain comes from irritation around the tendon…"): it may follow with a wider margin. Others
         # must be about as close in meaning to the question as the lead (its word bonuses aside).
@@ -113,13 +120,12 @@ class AnswerPlanner:
                 continue
             if i != following and any(float(bank.vectors[i] @ bank.vectors[j]) > t.unit_redundancy for j in chosen):
                 continue
-            size = self._quote(i, request).text.count(" ") + 1
+            size = quote(i).text.count(" ") + 1
             if words + size > t.word_budget + t.word_slack:
                 continue
             chosen.append(i)
             words += size
-        quotes = [self._quote(i, request, float(scores[i])) for i in chosen]
-        return Draft(lead=quotes[0], support=quotes[1:], relevance=relevance, before=before)
+        return Draft(lead=quote(chosen[0]), support=[quote(i) for i in chosen[1:]], relevance=relevance, before=before)
 
     # ---- scoring ---------------------------------------------------------------------------------------
 
@@ -136,7 +142,7 @@ class AnswerPlanner:
         sentences = bank.sentences
         # The asking part of the message counts in full; its context, the earlier turns a follow-up leans
         # on and the article words behind the runner's own count for less.
-        asked = set(content_terms(reading.ask if reading and reading.ask else request.question)) or set(content_terms(request.query))
+        asked = _asked(request) or set(content_terms(request.query))
         meant = set(content_terms(request.query)) - asked
         idf = sentences.idf
         known = sorted(term for term in asked if term in idf)  # sorted: ties break the same way every time
@@ -157,7 +163,7 @@ class AnswerPlanner:
                 terms = sentences.terms[i] | heading
                 overlap = (sum(idf.get(term, 0.0) for term in asked & terms) + t.expansion_weight * sum(idf.get(term, 0.0) for term in meant & terms)) / weight
                 best = max(best, float(sims[i]) + t.unit_overlap_weight * overlap)
-                closest = max(closest, float(sims[i])) if bank.members[n] else closest
+                closest = max(closest, float(sims[i]))
             if best == -np.inf:
                 best = float(whole[n])
             meaning[n] = t.whole_weight * float(whole[n]) + (1 - t.whole_weight) * closest
@@ -211,7 +217,7 @@ class AnswerPlanner:
         if unit.form not in ("paragraph", "tip") or unit.words <= t.long_unit_words or len(members) < 2:
             return Quote(unit.source_id, unit.text, unit.start, unit.end, score)
         sims = bank.sentences.vectors[members] @ request.query_vector
-        asked = set(content_terms(request.reading.ask if request.reading and request.reading.ask else request.question))
+        asked = _asked(request)
         sims = sims + t.unit_overlap_weight * np.array([len(asked & bank.sentences.terms[i]) / (len(asked) or 1) for i in members])
         best = int(np.argmax(sims))
         first, last = best, best
@@ -233,3 +239,9 @@ class AnswerPlanner:
         start, end = bank.sentences.sentences[members[first]].start, bank.sentences.sentences[members[last]].end
         body = bank.sentences.articles[unit.source_id]
         return Quote(unit.source_id, body[start:end], start, end, score)
+
+
+def _asked(request: Request) -> set[str]:
+    """The words of what is asked: the asking part of the message when it was told apart, else the question."""
+    reading = request.reading
+    return set(content_terms(reading.ask if reading and reading.ask else request.question))

@@ -64,7 +64,6 @@ class Reading:
     small_talk: str | None  # greeting, thanks, goodbye
     ask: str = ""  # the asking part of the message ("how do i massage my own hamstring?"), in the articles' words
     prevention: bool = False  # asks how to prevent a problem: prevention advice fits whatever the situation
-    normalised: str = ""  # the message in the articles' words: "icing my hammy" → "ice my hamstring"
 
 
 def _whole_words(expression: str) -> re.Pattern:
@@ -136,11 +135,10 @@ class QuestionReader:
         expansion = " ".join(dict.fromkeys(self.means[w].means for w in found if self.means[w].means))
         unnamed = tuple(dict.fromkeys((w, self.means[w].means) for w in found if not self.means[w].named))
         gap = self._gap(question.text, vocabulary, corpus_text)
-        normalised = self.normalise(question.text, vocabulary)
         prevention = bool(self.prevention.search(text))
         return Reading(
             intent=intent, situations=situations, expansion=expansion, unnamed=unnamed, gap=gap, small_talk=small_talk,
-            ask=self.normalise(ask, vocabulary), normalised=normalised, prevention=prevention,
+            ask=self.normalise(ask, vocabulary), prevention=prevention,
         )
 
     def normalise(self, text: str, vocabulary: set[str] = frozenset()) -> str:
