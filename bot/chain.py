@@ -24,6 +24,7 @@ from bot.plan import AnswerPlanner, UnitBank
 from bot.retrieval import build_retriever, fold_history, to_passage
 from bot.tuning import DEFAULT, Tuning
 from bot.understand import QuestionReader, Reading
+from bot.unit_questions import ask_vectors, load_unit_questions
 from core.embeddings import QueryCache, load_embeddings, model_label
 from core.errors import HamstringBotError
 from core.index import LiveIndex, open_fresh_index, read_chunks, read_manifest
@@ -82,6 +83,7 @@ class Snapshot:
         rules: Rules,
         settings: Settings,
         *,
+        unit_asks: list[np.ndarray] | None = None,
         tuning: Tuning = DEFAULT,
         version: str = "",
         stamp: int = 0,
@@ -89,14 +91,17 @@ class Snapshot:
         """A snapshot from parts in hand (an index on disk, or in-memory parts in tests)."""
         bank = SentenceBank({a.id: a.body for a in articles}, sentences, sentence_vectors)
         order = sorted(range(len(units)), key=lambda i: (units[i].source_id, units[i].start, units[i].end))
-        unit_bank = UnitBank([units[i] for i in order], unit_vectors[order] if len(order) else unit_vectors, bank)
+        unit_bank = UnitBank(
+            [units[i] for i in order], unit_vectors[order] if len(order) else unit_vectors, bank, [unit_asks[i] for i in order] if unit_asks else None
+        )
         s = settings
         return cls(
             articles={a.id: a for a in articles},
             retriever=build_retriever(dense, chunks, s.k_dense, s.k_lexical, s.k_passages, s.rrf_k),
             bank=bank,
             generator=AnswerPlanner(
-                unit_bank, rules.questions.time_statement, rules.questions.mismatched, min_relevance=s.min_relevance, tuning=tuning
+                unit_bank, rules.questions.time_statement, rules.questions.mismatched, min_relevance=s.min_relevance, tuning=tuning,
+                unless_also=rules.questions.unless_also,
             ),
             rules=rules,
             vocabulary=frozenset(corpus_vocabulary(articles) | rules.red_flags.vocabulary() | rules.questions.bridged_words),
@@ -124,6 +129,7 @@ class Snapshot:
         chunks = read_chunks(live.chunks)
         sentences, vectors = read_chunks(live.sentences, with_vectors=True)
         units, unit_vectors = read_chunks(live.units, with_vectors=True, record=Unit)
+        asks = ask_vectors(load_unit_questions(settings.unit_questions_path, units), embeddings.embed_documents)
         store = Chroma(
             client=live.client,
             collection_name=live.manifest.chunks_collection,
@@ -132,7 +138,7 @@ class Snapshot:
         )
         return cls.build(
             articles, chunks, sentences, vectors, units, unit_vectors, store, rules, settings,
-            tuning=tuning, version=live.manifest.corpus_hash, stamp=stamp,
+            unit_asks=asks, tuning=tuning, version=live.manifest.corpus_hash, stamp=stamp,
         )
 
 

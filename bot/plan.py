@@ -35,6 +35,7 @@ class UnitBank:
     units: list[Unit]
     vectors: np.ndarray
     sentences: SentenceBank
+    asks: list[np.ndarray] | None = None  # per unit, the vectors of the questions it answers (bot/unit_questions.py)
     terms: list[set[str]] = field(init=False)
     heading_terms: list[set[str]] = field(init=False)
     hubness: np.ndarray = field(init=False)
@@ -66,10 +67,12 @@ class AnswerPlanner:
         mismatched: dict[str, frozenset[str]],
         min_relevance: float = 0.3,
         tuning: Tuning = DEFAULT,
+        unless_also: frozenset[str] = frozenset(),
     ):
         self.bank = bank
         self.time_statement = time_statement
         self.mismatched = mismatched  # runner's situation → unit situations whose advice is wrong for it
+        self.unless_also = unless_also  # ... unless the runner also says they are in one of these
         self.min_relevance = min_relevance
         self.tuning = tuning
 
@@ -151,6 +154,7 @@ class AnswerPlanner:
         sims = sentences.vectors @ q
         whole = bank.vectors @ q
         found = self._retrieved(request)
+        asked_like = self._asked_like(q)
         scores = np.full(len(bank.units), -np.inf)
         unsuitable: set[int] = set()  # units written only for other hamstrings than this runner's
         meaning = np.zeros(len(bank.units))  # closeness in meaning alone, to compare complements with the lead
@@ -170,19 +174,26 @@ class AnswerPlanner:
             score = t.whole_weight * float(whole[n]) + (1 - t.whole_weight) * best - t.hub_weight * float(bank.hubness[n])
             score -= t.length_penalty * max(0.0, unit.words - t.long_unit_words) / 100
             score += t.passage_weight * found[n]
+            score += t.ask_weight * asked_like[n]
             score += t.focus_bonus if focus in bank.terms[n] else 0.0
             if reading and reading.intent in INTENT_KINDS and unit.kind in INTENT_KINDS[reading.intent]:
                 score += t.intent_bonus
             if reading and reading.situations:
                 # the runner's main situation decides what is unsuitable ("pulled it yesterday, it's sore" is
                 # injured, and advice for a sore hamstring still being run on is not for them)
-                if not reading.prevention and set(unit.situations) <= self.mismatched.get(reading.situation, frozenset()):
+                fits = set(unit.situations)
+                if not reading.prevention and fits <= self.mismatched.get(reading.situation, frozenset()) and not fits & set(reading.situations) & self.unless_also:
                     unsuitable.add(n)
                     continue  # written only for other hamstrings than this runner's: never said to them
                 if set(reading.situations) & set(unit.situations):
                     score += t.situation_bonus
             scores[n] = score
         return scores, meaning, unsuitable
+
+    def _asked_like(self, q: np.ndarray) -> np.ndarray:
+        """Per unit, how close the question is to the closest question that unit is known to answer."""
+        asks = self.bank.asks
+        return np.array([float((m @ q).max()) if asks and len(m) else 0.0 for m in (asks or [np.zeros((0, 1))] * len(self.bank.units))])
 
     def _next_in_section(self, n: int) -> int | None:
         """The unit right after n in the same section, if it can be said."""

@@ -19,6 +19,9 @@ class Tuning:
     sentence holds (with the unit's heading)."""
     passage_weight: float = 0.1
     """× 1 / rank of the best retrieved passage overlapping the unit."""
+    ask_weight: float = 1.5
+    """× cosine between the question and the closest of the questions a unit is known to answer
+    (corpus/unit_questions.yaml)."""
     expansion_weight: float = 0.5
     """Weight of the article words meant by the runner's everyday words, against the runner's own words."""
     whole_weight: float = 0.35

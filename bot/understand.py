@@ -42,6 +42,8 @@ class QuestionsFile(RuleModel):
     gap_things: Text
     situation_names: dict[str, Text]
     mismatched: dict[str, list[str]]
+    unless_also: list[str]
+    not_said: Text
     prevention: Text
     assessed: Text
     self_care: Text
@@ -85,6 +87,7 @@ class QuestionReader:
         self.time_statement = re.compile(file.time_statement, re.I)
         self.assessed = _whole_words(file.assessed)
         self.prevention = _whole_words(file.prevention)
+        self.not_said = re.compile(rf"\b(?:{file.not_said})$")
         self.self_care = _whole_words(file.self_care)
         self.not_a_topic = frozenset(file.not_a_topic.split()) | STOPWORDS
         self.gap_things = frozenset(file.gap_things.split())
@@ -112,6 +115,10 @@ class QuestionReader:
         return bool(self.self_care.search(_plain(text)))
 
     @property
+    def unless_also(self) -> frozenset[str]:
+        return frozenset(self.file.unless_also)
+
+    @property
     def mismatched(self) -> dict[str, frozenset[str]]:
         return {k: frozenset(v) for k, v in self.file.mismatched.items()}
 
@@ -130,7 +137,7 @@ class QuestionReader:
             if found:
                 intent, ask = name, _asking_clause(text, found.start())
                 break
-        situations = tuple(name for name, p in self.situations.items() if p.search(everything))
+        situations = tuple(name for name, p in self.situations.items() if self._said(p, everything))
         found = [m.group() for m in self.bridge.finditer(text)]
         expansion = " ".join(dict.fromkeys(self.means[w].means for w in found if self.means[w].means))
         unnamed = tuple(dict.fromkeys((w, self.means[w].means) for w in found if not self.means[w].named))
@@ -140,6 +147,10 @@ class QuestionReader:
             intent=intent, situations=situations, expansion=expansion, unnamed=unnamed, gap=gap, small_talk=small_talk,
             ask=self.normalise(ask, vocabulary), prevention=prevention,
         )
+
+    def _said(self, pattern: re.Pattern, text: str) -> bool:
+        """Does the runner say this of themselves? ("not injured, just grumpy" says sore, not injured)"""
+        return any(not self.not_said.search(text[: m.start()]) for m in pattern.finditer(text))
 
     def normalise(self, text: str, vocabulary: set[str] = frozenset()) -> str:
         """The text with each everyday word replaced by the article words it means, and each misspelling of

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
         return self.corpus_dir / "units.yaml"
 
     @property
+    def unit_questions_path(self) -> Path:
+        return self.corpus_dir / "unit_questions.yaml"
+
+    @property
     def questions_path(self) -> Path:
         return self.corpus_dir / "questions.yaml"
 

@@ -95,3 +95,24 @@ def test_assessment_and_self_care_after_a_red_flag():
     assert not READER.says_assessed(["should I see a physio?"])
     assert READER.asks_self_care("what stretches can I do to loosen it?") and not READER.asks_self_care("what causes strains?")
     assert READER.reminder("earlier_red_flag", ["a pop", "bruising"]).startswith("Earlier you described a pop and bruising.")
+
+
+@pytest.mark.parametrize(
+    "text, situations",
+    [
+        # a situation the runner says is not theirs is not read
+        ("marathon in 6 weeks, hamstring niggly on runs. not injured, just grumpy. stop running?", ("sore",)),
+        ("pulled it last week, no pain now, can I stretch?", ("injured",)),
+        # tight hamstrings are the healthy runner's: the articles' stretching advice is for them
+        ("do tight hamstrings make you more likely to tear one?", ()),
+        # trying a jog after an injury is coming back from it
+        ("hurt my hammy a week ago, walking is still a bit sore, can I try a gentle jog?", ("injured", "returning", "sore")),
+    ],
+)
+def test_situations_said_and_not_said(text, situations):
+    assert read(text).situations == situations
+
+
+def test_advice_for_a_situation_the_runner_also_states_is_not_kept_from_them():
+    assert READER.unless_also == {"returning"}
+    assert "sore" not in READER.unless_also  # "pulled it yesterday, it's sore" stays a fresh injury
