@@ -26,6 +26,7 @@ EXAMPLES = [
     "Should I stretch an injured hamstring?",
 ]
 REVEAL_PAUSE_S = 0.03  # between frames of a revealed answer
+NOT_SAVED_MARKS = ("not saved", "not saved again")  # thumb values that light neither Like nor Dislike
 
 # Client-side scrolling of the conversation (its scroll box is Gradio's role="log" element). Before a
 # question: to the bottom, so the chat follows the streamed answer. After it: if the question has scrolled
@@ -92,10 +93,10 @@ def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: Fee
         if problem is None:
             return gr.skip(), thumbs_shown
         gr.Warning(problem, duration=20)
-        # The page only redraws a thumb whose value changes, so an unsaved one alternates between two
-        # "not rated" values (None and ""); the other answers' thumbs keep theirs.
+        # The page redraws a thumb only when its value changes to another non-empty one, so a thumb not
+        # saved gets one of two values that light neither thumb, in turn; the other answers' keep theirs.
         shown = list(thumbs_shown) + [None] * (turn + 1 - len(thumbs_shown))
-        shown[turn] = "" if shown[turn] is None else None
+        shown[turn] = NOT_SAVED_MARKS[shown[turn] == NOT_SAVED_MARKS[0]]
         return gr.update(feedback_value=shown), shown
 
     def pick_example(data: gr.SelectData) -> str:
