@@ -100,7 +100,7 @@ def until(check, timeout: float = 10):
     return check()
 
 
-def test_thumbs_change_not_add_and_a_failed_save_is_said_on_the_page(browser, served):
+def test_thumbs_change_not_add_and_a_failed_save_is_said_on_the_page(browser, served, caplog):
     db = served.state.feedback.path
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     page = context.new_page()
@@ -125,6 +125,9 @@ def test_thumbs_change_not_add_and_a_failed_save_is_said_on_the_page(browser, se
     page.screenshot(path=SHOTS / "01-rating-not-saved.png")
     assert thumbs.get_by_role("button", name="Like", exact=True).count() == 1, "the thumb is not left lit"
     assert thumbs.get_by_role("button", name="Liked").count() == 0
+    operator = [r.getMessage() for r in caplog.records if r.name == "hamstring_bot.feedback"]
+    assert operator == [f"Feedback database {db} can't be written or read: it can't be opened: check that its folder "
+                        "exists and is writable. Until then runners are told their rating wasn't saved."]
 
     # A second failure on the same thumb is said and put out again.
     page.locator(".toast-close").first.click() if page.locator(".toast-close").count() else None
