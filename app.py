@@ -29,7 +29,8 @@ from core.questions import Question
 from core.settings import Settings
 from core.types import Answer
 from web.api import api_routes, install_error_handlers
-from web.feedback import FeedbackStore
+from web.admin import admin_routes
+from web.feedback import VIEWS, QuestionCounter, SqliteFeedback, write_csv
 from web.page import build_chat
 from web.security import install_security
 
@@ -46,9 +47,18 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
     # One gate for the page and the API together, so the machine never computes more than this at once.
     gate = threading.BoundedSemaphore(settings.max_concurrency)
 
+    # Opening never fails: a damaged or missing feedback database is set aside and recreated, and what
+    # can't be fixed here (read-only, full disk) is logged while the bot starts anyway.
+    store = SqliteFeedback(settings.feedback_db)
+    # Questions are counted only while the club's view is on, and off the answer's path.
+    counter = QuestionCounter(store) if settings.admin_password else None
+
     def ask(question: Question) -> Answer:
         with gate:
-            return bot.ask(question)
+            answer = bot.ask(question)
+        if counter:
+            counter.count(question.text, answer)
+        return answer
 
     # FastAPIOffline serves the Swagger UI and ReDoc assets itself: the docs pages load no CDN.
     app = FastAPIOffline(
@@ -60,8 +70,11 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
     install_security(app, settings)
     install_error_handlers(app)
     app.include_router(api_routes(settings, ask, index_status))
+    if settings.admin_password:  # unset: no /admin route at all, so it answers 404
+        app.include_router(admin_routes(settings, store))
 
-    page = build_chat(settings, ask, FeedbackStore(settings.feedback_db))
+    app.state.feedback, app.state.question_counter = store, counter
+    page = build_chat(settings, ask, store)
     page.queue(default_concurrency_limit=settings.max_concurrency, max_size=QUEUE_SIZE)
     return gr.mount_gradio_app(
         app,
@@ -80,14 +93,18 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
     )
 
 
-def export_feedback(settings: Settings, out: Path | None) -> int:
-    store = FeedbackStore(settings.feedback_db)
+def export_feedback(settings: Settings, out: Path | None, view: str = "ratings") -> int:
+    try:
+        table = SqliteFeedback(settings.feedback_db).view(view)
+    except HamstringBotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if out is None:
-        store.export_csv(sys.stdout)
+        write_csv(table, sys.stdout)
         return 0
     with out.open("w", newline="", encoding="utf-8") as fh:
-        count = store.export_csv(fh)
-    print(f"Wrote {count} feedback rows to {out}", file=sys.stderr)
+        count = write_csv(table, fh)
+    print(f"Wrote {count} {view} rows to {out}", file=sys.stderr)
     return 0
 
 
@@ -96,10 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     export = sub.add_parser("export-feedback", help="write the thumbs up/down feedback as CSV")
     export.add_argument("--out", type=Path, help="CSV file to write (default: standard output)")
+    export.add_argument("--view", choices=VIEWS, default="ratings", help="what to export (default: every rating)")
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "export-feedback":
-        return export_feedback(settings, args.out)
+        return export_feedback(settings, args.out, args.view)
 
     from bot import Bot  # the model and Chroma load only when serving, not for export-feedback
     from ingest import ensure_index

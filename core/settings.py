@@ -5,7 +5,7 @@ Load it once at the entry point (`Settings()`) and pass it down; nothing reads g
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     max_history_messages: int = Field(20, ge=0, description="Only the newest messages of an overlong history are kept.")
     rate_limit_per_minute: int = Field(30, ge=1, description="Requests to /api/ask per client per minute.")
     max_concurrency: int = Field(4, ge=1, description="Answers computed at once by the web app.")
+
+    # The club's view of feedback
+    admin_password: SecretStr | None = Field(
+        None,
+        description="Password of the club's /admin page (HTTP Basic, any user name); unset or empty turns the page off "
+        "(404) and stops recording what is asked. Use a long random one.",
+    )
+
+    @field_validator("admin_password", mode="after")
+    @classmethod
+    def _empty_password_is_off(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
 
     @property
     def articles_dir(self) -> Path:

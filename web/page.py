@@ -15,7 +15,7 @@ from core.errors import BadQuestion
 from core.questions import EXAMPLE_QUESTION, Question, check
 from core.settings import Settings
 from core.types import Answer, Message
-from web.feedback import FeedbackStore
+from web.feedback import FeedbackStore, Thumbs
 from web.render import esc, render_answer, render_user, reveal
 
 log = logging.getLogger("hamstring_bot.app")
@@ -26,6 +26,7 @@ EXAMPLES = [
     "Should I stretch an injured hamstring?",
 ]
 REVEAL_PAUSE_S = 0.03  # between frames of a revealed answer
+NOT_SAVED_MARKS = ("not saved", "not saved again")  # thumb values that light neither Like nor Dislike
 
 # Client-side scrolling of the conversation (its scroll box is Gradio's role="log" element). Before a
 # question: to the bottom, so the chat follows the streamed answer. After it: if the question has scrolled
@@ -49,6 +50,7 @@ class Turn:
 def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: FeedbackStore) -> gr.Blocks:
     """The Gradio page: one conversation per browser session, streamed answers, feedback, examples."""
     articles = load_articles(settings.articles_dir, settings.max_article_bytes)
+    thumbs = Thumbs(store)
 
     def display(turns: list[Turn]) -> list[dict]:
         messages = []
@@ -80,11 +82,22 @@ def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: Fee
         turns = turns + [Turn(question.text, answer)]
         yield display(turns), turns, "", ""
 
-    def record_feedback(turns: list[Turn], data: gr.LikeData) -> None:
+    def record_feedback(turns: list[Turn], thumbs_shown: list, data: gr.LikeData, request: gr.Request):
+        """Save the thumb (a second click on the same answer replaces it); if it can't be saved, say so and
+        put the thumb out, so nobody believes a rating counted that didn't."""
         index = data.index if isinstance(data.index, int) else data.index[0]
-        if index % 2 == 1 and index // 2 < len(turns) and data.liked in (True, False):
-            turn = turns[index // 2]
-            store.record(turn.question, turn.answer.text, "up" if data.liked else "down")
+        if index % 2 != 1 or index // 2 >= len(turns):
+            return gr.skip(), thumbs_shown
+        turn = index // 2
+        problem = thumbs.rate(request.session_hash or "", [(t.question, t.answer) for t in turns], turn, data.liked)
+        if problem is None:
+            return gr.skip(), thumbs_shown
+        gr.Warning(problem, duration=20)
+        # The page redraws a thumb only when its value changes to another non-empty one, so a thumb not
+        # saved gets one of two values that light neither thumb, in turn; the other answers' keep theirs.
+        shown = list(thumbs_shown) + [None] * (turn + 1 - len(thumbs_shown))
+        shown[turn] = NOT_SAVED_MARKS[shown[turn] == NOT_SAVED_MARKS[0]]
+        return gr.update(feedback_value=shown), shown
 
     def pick_example(data: gr.SelectData) -> str:
         return data.value["text"]
@@ -136,7 +149,8 @@ def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: Fee
         chatbot.example_select(pick_example, None, textbox, api_visibility="private").then(
             chat, [textbox, turns], outputs, api_visibility="private"
         ).then(None, js=QUESTION_TOP_JS)
-        chatbot.like(record_feedback, [turns], None, api_visibility="private")
+        thumbs_shown = gr.State([])  # what the page was last told to show on each answer's thumbs
+        chatbot.like(record_feedback, [turns, thumbs_shown], [chatbot, thumbs_shown], api_visibility="private")
         chatbot.clear(lambda: ([], ""), None, [turns, notice], api_visibility="private")
         clear.click(lambda: ([], [], "", ""), None, outputs, api_visibility="private")
     return page

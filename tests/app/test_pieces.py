@@ -1,14 +1,9 @@
-"""The chat page's parts on their own: how answers render, feedback storage and export, the rate limiter.
+"""The chat page's parts on their own: how answers render, the rate limiter (feedback: test_feedback.py).
 
 Rendering is checked as HTML text; the browser test shows the same blocks in a real page.
 """
 
-import csv
-import io
-
-import app
 from core.questions import check_history
-from web.feedback import FeedbackStore
 from web.limits import RateLimiter
 from web.render import render_answer, render_user, reveal
 
@@ -60,27 +55,6 @@ def test_streaming_shows_the_warning_first_then_grows_to_the_whole_answer(answer
     assert all(f.startswith('<div class="hb-escalation"') for f in frames)
     assert "Sources" not in frames[0] and frames[-1] == render_answer(answers.escalated)
     assert [len(f) for f in frames[:-1]] == sorted(len(f) for f in frames[:-1])
-
-
-def test_feedback_is_stored_and_exported_as_csv(tmp_path):
-    store = FeedbackStore(tmp_path / "sub" / "feedback.sqlite3")
-    store.record("How do I stretch?", "Gently [1]", "up")
-    store.record("Pop, bruise?", "See a physio [1]", "down")
-    out = io.StringIO()
-    assert store.export_csv(out) == 2
-    rows = list(csv.reader(io.StringIO(out.getvalue())))
-    assert rows[0] == ["created_at", "question", "answer", "rating"]
-    assert [r[1:] for r in rows[1:]] == [["How do I stretch?", "Gently [1]", "up"], ["Pop, bruise?", "See a physio [1]", "down"]]
-
-
-def test_export_feedback_command_writes_a_csv_file(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("HAMSTRING_DATA_DIR", str(tmp_path))
-    FeedbackStore(tmp_path / "feedback.sqlite3").record("q", "a", "up")
-    assert app.main(["export-feedback", "--out", str(tmp_path / "fb.csv")]) == 0
-    assert (tmp_path / "fb.csv").read_text(encoding="utf-8").splitlines()[1].endswith(",q,a,up")
-    assert "Wrote 1 feedback rows" in capsys.readouterr().err
-    assert app.main(["export-feedback"]) == 0
-    assert capsys.readouterr().out.startswith("created_at,question,answer,rating")
 
 
 def test_rate_limiter_is_a_sliding_window_per_client():
