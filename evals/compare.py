@@ -38,7 +38,7 @@ def difference_interval(before: Rate, after: Rate) -> tuple[float, float] | None
     It treats the runs as independent samples; the same cases asked twice are correlated, so this errs on the
     side of calling a change noise. A change is beyond the noise when the interval excludes 0.
     >>> [round(x, 3) for x in difference_interval(Rate(hits=10, total=20), Rate(hits=19, total=20))]
-    [0.176, 0.65]
+    [0.176, 0.655]
     """
     a, b = wilson(before.hits, before.total), wilson(after.hits, after.total)
     if a is None or b is None:

@@ -280,7 +280,7 @@ def answer_html(answer: Answer) -> str:
     if not (answer.notices or answer.escalation or answer.lead or answer.items):
         out.append(f"<pre>{escape(answer.text)}</pre>")
     if answer.reminder:
-        out.append(f"<p class='muted'>{escape(answer.reminder)}</p>")
+        out.append(f"<p class='muted'>{escape(answer.reminder.strip('_* '))}</p>")  # drawn as Markdown italics
     if answer.citations:
         out.append("<ol class='cites'>" + "".join(
             f"<li value='{c.n}' id='c{c.n}'><b>{escape(c.title)}</b>" + (f" › {escape(c.section)}" if c.section else "")

@@ -30,7 +30,7 @@ def report(fakes, corpus) -> Report:
 
 def test_report_folder_holds_json_markdown_and_png_charts(report, tmp_path):
     paths = write_report(report, tmp_path / "out")
-    assert sorted(p.name for p in paths) == ["latency.png", "pass_rate_by_category.png", "report.json", "report.md"]
+    assert sorted(p.name for p in paths) == ["latency.png", "pass_rate_by_category.png", "report.html", "report.json", "report.md"]
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
     for chart in ("latency.png", "pass_rate_by_category.png"):
         assert (tmp_path / "out" / chart).read_bytes()[:8] == PNG_SIGNATURE
@@ -39,7 +39,7 @@ def test_report_folder_holds_json_markdown_and_png_charts(report, tmp_path):
 def test_report_json_has_every_case_check_answer_and_timing(report, tmp_path):
     write_report(report, tmp_path)
     data = json.loads((tmp_path / "report.json").read_text())
-    assert (data["format"], data["version"]) == ("hamstring-evals-report", 1)
+    assert (data["format"], data["version"]) == ("hamstring-evals-report", 2)
     assert Report.model_validate(data).metrics == report.metrics  # it round-trips
     by_id = {c["case_id"]: c for c in data["cases"]}
     hold, pop = by_id["hold"], by_id["pop"]
