@@ -17,7 +17,7 @@ def meta_lines(report: Report) -> list[tuple[str, str]]:
     """(label, value) rows describing what was run, for report.md and report.html."""
     meta = report.meta
     if meta is None:
-        return [("target", report.target), ("metadata", "not recorded (a version 1 report)")]
+        return [("target", report.target), ("metadata", "not recorded")]
     commit = (meta.commit[:12] + (" (uncommitted changes)" if meta.dirty else "")) if meta.commit else "unknown"
     rows = [("target", meta.target), ("commit", commit), ("corpus version", meta.corpus_version or "unknown"),
             ("embedding model", meta.embedding_model or "unknown")]
