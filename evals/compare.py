@@ -198,8 +198,9 @@ def text(c: Comparison, max_diff_lines: int = 30) -> str:
     if c.run_changes:
         lines += ["what changed between the runs:"] + [f"  {what}: {a} → {b}" for what, a, b in c.run_changes] + [""]
     lines.append(f"{'metric':<24} {'before':>22} {'after':>22} {'change':>10}  noise")
-    for m in c.metrics + c.categories:
-        lines.append(_metric_line(m))
+    lines += [_metric_line(m) for m in c.metrics]
+    if c.categories:
+        lines += ["per category:"] + [_metric_line(m, indent=2) for m in c.categories]
     lines += ["", "rates with their 95% Wilson interval; a change is beyond the noise when the 95% interval of the "
               "difference (Newcombe) excludes 0."]
     lines += ["", f"flipped ({len(c.flipped)}):" if c.flipped else "no verdict flipped."]
@@ -223,13 +224,14 @@ def text(c: Comparison, max_diff_lines: int = 30) -> str:
     return "\n".join(lines)
 
 
-def _metric_line(m: MetricChange) -> str:
+def _metric_line(m: MetricChange, indent: int = 0) -> str:
+    label = " " * indent + m.label
     if m.unit != "rate":
         delta = f"{m.delta:+.1f} ms" if m.delta is not None else "n/a"
-        return f"{m.label:<24} {_show(m.before, m.unit):>22} {_show(m.after, m.unit):>22} {delta:>10}  (no interval)"
+        return f"{label:<24} {_show(m.before, m.unit):>22} {_show(m.after, m.unit):>22} {delta:>10}  (no interval)"
     delta = f"{m.delta * 100:+.1f} pts" if m.delta is not None else "n/a"
     noise = ("WORSE" if m.worse else "better") + " beyond noise" if m.beyond_noise else "within noise" if m.interval else ""
-    return f"{m.label:<24} {_rate_cell(m.before_rate):>22} {_rate_cell(m.after_rate):>22} {delta:>10}  {noise}"
+    return f"{label:<24} {_rate_cell(m.before_rate):>22} {_rate_cell(m.after_rate):>22} {delta:>10}  {noise}"
 
 
 def _rate_cell(rate: Rate | None) -> str:
@@ -272,6 +274,7 @@ def html_page(c: Comparison) -> str:
                    + "".join(f"<tr><td>{escape(w)}</td><td>{escape(a)}</td><td>{escape(b)}</td></tr>" for w, a, b in c.run_changes) + "</table>")
     rows = []
     for m in c.metrics + c.categories:
+        label = m.label if m in c.metrics else f"category: {m.label}"
         if m.unit == "rate":
             cells = (_rate_cell(m.before_rate), _rate_cell(m.after_rate), f"{m.delta * 100:+.1f} pts" if m.delta is not None else "n/a")
             interval = f"[{m.interval[0] * 100:+.1f}, {m.interval[1] * 100:+.1f}]" if m.interval else ""
@@ -279,7 +282,7 @@ def html_page(c: Comparison) -> str:
         else:
             cells = (_show(m.before, m.unit), _show(m.after, m.unit), f"{m.delta:+.1f} ms" if m.delta is not None else "n/a")
             interval, noise = "", "no interval"
-        rows.append(f"<tr><td>{escape(m.label)}</td>" + "".join(f"<td class='num'>{escape(x)}</td>" for x in cells)
+        rows.append(f"<tr><td>{escape(label)}</td>" + "".join(f"<td class='num'>{escape(x)}</td>" for x in cells)
                     + f"<td class='num'>{interval}</td><td>{noise}</td></tr>")
     out.append("<h2>Metrics</h2><p class='muted'>Rates with their 95% Wilson interval; the change is beyond the noise when the 95% "
                "interval of the difference (Newcombe) excludes 0.</p><table id='metrics'><tr><th>metric</th><th>before</th><th>after</th>"
