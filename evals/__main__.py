@@ -180,7 +180,7 @@ def _add_vary(commands) -> None:
     cmd = commands.add_parser("vary", help="write a set of mechanical variants (typos, casing, informal, split) of a set")
     cmd.set_defaults(handler=varying.command)
     cmd.add_argument("set", type=Path, metavar="SET.yaml", help="the question set to vary")
-    cmd.add_argument("-o", "--output", type=Path, metavar="OUT.yaml", help="where to write (default: SET-variants.yaml beside it)")
+    cmd.add_argument("-o", "--output", type=Path, metavar="OUT.yaml", help="where to write (default: SET-variants.yaml in the working directory)")
     cmd.add_argument("--kinds", default=",".join(varying.KINDS), metavar="K,K",
                      help=f"which variants, comma-separated (default: all of {','.join(varying.KINDS)})")
     cmd.add_argument("--phrases", type=Path, default=varying.PHRASES, metavar="FILE", help="the reviewed phrase list for informal rewording")

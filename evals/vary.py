@@ -156,7 +156,8 @@ def command(args: argparse.Namespace) -> int:
         raise EvalError(f"--kinds {args.kinds}: choose from {', '.join(KINDS)} (comma-separated).")
     qset, _ = load_set(args.set)
     varied = vary_set(qset, Phrases.load(args.phrases), kinds)
-    output = args.output or args.set.with_name(f"{args.set.stem}-variants.yaml")
+    # Default in the working directory: beside the source would put generated sets among the shipped ones.
+    output = args.output or Path(f"{args.set.stem}-variants.yaml")
     output.write_text(dump(varied, args.set), encoding="utf-8")
     made = sum(1 for c in varied.cases if c.variant_of)
     print(f"wrote {made} variants of {len(qset.cases)} cases to {output}\n"

@@ -57,10 +57,13 @@ def test_the_reviewed_phrase_list_loads_and_bad_ones_are_refused(tmp_path):
         Phrases.load(tmp_path / "none.yaml")
 
 
-def test_vary_writes_a_loadable_set_where_variants_keep_expectations(write_set, tmp_path, capsys):
+def test_vary_writes_a_loadable_set_where_variants_keep_expectations(write_set, tmp_path, capsys, monkeypatch):
     source = write_set("demo.yaml", SET)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")  # by default the variants go to the working directory, not beside the source
     assert main(["vary", str(source)]) == 0
-    out = tmp_path / "demo-variants.yaml"
+    out = Path("demo-variants.yaml")
+    assert (tmp_path / "work" / "demo-variants.yaml").exists() and not (tmp_path / "demo-variants.yaml").exists()
     assert f"wrote 11 variants of 3 cases to {out}" in capsys.readouterr().out
     varied, warnings = load_set(out)
     assert varied.name == "demo-variants" and warnings == []
