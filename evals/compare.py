@@ -176,10 +176,9 @@ def _metric_changes(before: Report, after: Report) -> list[MetricChange]:
         if x is None and y is None:
             continue
         if info.unit == "rate":
-            change = _rate_change(name, info.label, x, y, info.higher_is_better)
-            if change.before_rate and change.after_rate and not (change.before_rate.total or change.after_rate.total):
+            if not ((x and x.total) or (y and y.total)):
                 continue  # neither run measured it
-            out.append(change)
+            out.append(_rate_change(name, info.label, x, y, info.higher_is_better))
         else:
             out.append(MetricChange(name, info.label, info.unit, info.higher_is_better, value(before.metrics, name), value(after.metrics, name)))
     return out

@@ -164,11 +164,12 @@ def _variants_section(report: Report) -> list[str]:
             originals[(result.set_name, result.case_id)].append(result)
     if not variants:
         return []
-    rows = []
+    rows, fragile_count = [], 0
     for key, runs in variants.items():
         original = originals.get(key, [])
         passed = _verdict_of(original) if original else None
         fragile = passed == "pass" and any(not r.passed for r in runs)
+        fragile_count += fragile
         shown = f"<span class='badge {passed}'>{passed}</span>" if passed else "<span class='muted'>not run</span>"
         chips = " ".join(
             f"<a class='chip {'pass' if r.passed else 'fail'}' href='#{_anchor(r)}'>{escape(r.case_id.removeprefix(key[1] + '--'))}"
@@ -177,7 +178,6 @@ def _variants_section(report: Report) -> list[str]:
         flag = " <b class='fail'>fragile</b>" if fragile else ""
         rows.append(f"<tr class='{'fragile' if fragile else ''}'><td><a href='#{_anchor(original[0]) if original else ''}'>"
                     f"{escape(key[0])}/{escape(key[1])}</a>{flag}</td><td>{shown}</td><td>{chips}</td></tr>")
-    fragile_count = sum("class='fragile'" in r for r in rows)
     return [f"<h2>Robustness: originals and their variants</h2><p>{fragile_count} of {len(rows)} cases pass as written but fail "
             "in at least one variant.</p><table id='variants'><tr><th>original</th><th>verdict</th><th>variants</th></tr>"
             + "".join(rows) + "</table>"]
@@ -188,12 +188,11 @@ def _case_list(report: Report) -> list[str]:
     categories = sorted({r.category or "uncategorised" for r in cases})
     tags = sorted({t for r in cases for t in r.tags})
     checks = sorted({c.name for r in cases for c in r.checks})
-    options = lambda values: "<option value=''>all</option>" + "".join(f"<option>{escape(v)}</option>" for v in values)  # noqa: E731
     filters = (
         "<div id='filters'>"
-        f"<label>category <select id='f-category'>{options(categories)}</select></label>"
-        f"<label>tag <select id='f-tag'>{options(tags)}</select></label>"
-        f"<label>check <select id='f-check'>{options(checks)}</select></label>"
+        f"<label>category <select id='f-category'>{_options(categories)}</select></label>"
+        f"<label>tag <select id='f-tag'>{_options(tags)}</select></label>"
+        f"<label>check <select id='f-check'>{_options(checks)}</select></label>"
         "<label>verdict <select id='f-verdict'><option value=''>all</option><option>pass</option><option>fail</option></select></label>"
         "<label>text <input id='f-text' type='search' placeholder='words in the case'></label>"
         "<label>sort <select id='f-sort'><option value='order'>as run</option><option value='verdict'>failures first</option>"
@@ -203,6 +202,10 @@ def _case_list(report: Report) -> list[str]:
     )
     items = [_case_html(result, order, report) for order, result in enumerate(cases)]
     return [f"<h2>Cases</h2>{filters}<div id='cases'>" + "\n".join(items) + "</div>"]
+
+
+def _options(values: list[str]) -> str:
+    return "<option value=''>all</option>" + "".join(f"<option>{escape(v)}</option>" for v in values)
 
 
 def _case_html(result: CaseResult, order: int, report: Report) -> str:

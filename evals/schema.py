@@ -160,22 +160,15 @@ def load_set(path: Path, strict: bool = False) -> tuple[QuestionSet, list[str]]:
     return qset, _unknown_keys(path, qset)
 
 
-def select(
-    qset: QuestionSet, *, tags: list[str] = (), categories: list[str] = (), ids: list[str] = (), keys: set[str] | None = None
-) -> QuestionSet:
+def select(qset: QuestionSet, *, tags: list[str] = (), categories: list[str] = (), ids: list[str] = ()) -> QuestionSet:
     """The set with only the cases that have every tag given, one of the categories and one of the ids
-    given, and whose 'set/case' key is in `keys` when that is given (e.g. the failures of an earlier report);
-    a filter left empty keeps everything; EvalSetError when nothing is left."""
+    given (a filter left empty keeps everything); EvalSetError when nothing is left."""
     cases = [
         c for c in qset.cases
         if set(tags) <= set(c.tags) and (not categories or c.category in categories) and (not ids or c.id in ids)
-        and (keys is None or f"{qset.name}/{c.id}" in keys)
     ]
     if not cases:
-        filters = [(name, values) for name, values in (("tags", tags), ("categories", categories), ("ids", ids)) if values]
-        if keys is not None:
-            filters.append(("the failures of the earlier report", sorted(keys) or "(none)"))
-        wanted = ", ".join(f"{name} {values}" for name, values in filters)
+        wanted = ", ".join(f"{name} {values}" for name, values in (("tags", tags), ("categories", categories), ("ids", ids)) if values)
         raise EvalSetError(f"{qset.path}: no case matches {wanted}; check the spelling, or leave the filter out.")
     return qset.model_copy(update={"cases": cases})
 
