@@ -35,7 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python -m evals.bench
 
 eval: $(STAMP)
-	$(BIN)/python -m evals run evals/sets/core.yaml --report test-artifacts/eval-report
+	$(BIN)/python -m evals run evals/sets/core.yaml --report test-artifacts/eval-report --format csv,jsonl,junit
 
 feedback-csv: $(STAMP)
 	$(BIN)/python app.py export-feedback

@@ -1,6 +1,6 @@
 """Evaluation harness: question sets (YAML) are played against the bot and judged into a report.
 
-`python -m evals run SET.yaml` is the entry point; the names below are the API for scripts and tests.
+`python -m evals run|compare|vary` is the entry point (evals/__main__.py); the names below are the API for scripts and tests.
 """
 
 # evals.report is not re-exported: importing the package (e.g. for evals.bench) should not pull in matplotlib.

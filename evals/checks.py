@@ -41,6 +41,11 @@ class Corpus:
     def ids(self) -> set[str]:
         return set(self.bodies)
 
+    def has_text(self, text: str) -> bool:
+        """True when some article contains `text` (case, quotes and whitespace aside): a cites_quote can be met."""
+        needle = normalise(text)
+        return any(needle in normalise(body) for body in self.bodies.values())
+
     def quote_problem(self, source_id: str, quote: str) -> str | None:
         """None when `quote` is verbatim text of article `source_id`, else what is wrong with it."""
         return quote_problem(self.bodies, source_id, quote, reflowed=True)
@@ -154,6 +159,22 @@ def check_max_words(answer: Answer, most: int) -> CheckResult:
     return CheckResult(name="max_words", passed=count <= most, why=f"{count} words in the body; at most {most}")
 
 
+def check_cites_quote(answer: Answer, quotes: list[str]) -> CheckResult:
+    cited = [normalise(c.quote) for c in answer.citations]
+    missing = [q for q in quotes if not any(normalise(q) in quote for quote in cited)]
+    if missing:
+        shown = f"{len(answer.citations)} citations" if answer.citations else "no citations"
+        return CheckResult(name="cites_quote", passed=False, why=f"no citation quotes {', '.join(repr(_clip(m, 60)) for m in missing)} ({shown})")
+    return CheckResult(name="cites_quote", passed=True, why=f"all {len(quotes)} quoted verbatim")
+
+
+def check_regex(answer: Answer, patterns: list[str]) -> CheckResult:
+    unmatched = [p for p in patterns if not re.search(p, answer.text, re.IGNORECASE)]
+    if unmatched:
+        return CheckResult(name="regex", passed=False, why="no match for " + ", ".join(f"/{p}/" for p in unmatched))
+    return CheckResult(name="regex", passed=True, why=f"all {len(patterns)} patterns match")
+
+
 def _what_instead(answer: Answer) -> str:
     if answer.escalation:
         return "escalated"
@@ -215,4 +236,6 @@ CHECKS = [
     ("body_not_contains", check_body_not_contains),
     ("says_not_covered", check_says_not_covered),
     ("max_words", check_max_words),
+    ("cites_quote", check_cites_quote),
+    ("regex", check_regex),
 ]

@@ -1,29 +1,54 @@
-"""Rendering a Report: the terminal summary, and report.json, report.md and PNG charts in a folder.
+"""Rendering a Report: the terminal summary, and report.json, report.md, report.html and PNG charts in a folder.
 
 Charts are drawn on bare matplotlib Figures (Agg canvas), so nothing needs a display or touches pyplot's global state.
 """
 
 from pathlib import Path
+from typing import BinaryIO
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from pydantic import ValidationError
 
+from evals import html
+from evals.describe import meta_lines, rubric_status, throttling_line
+from evals.errors import EvalError
 from evals.metrics import METRICS, value
-from evals.results import CaseResult, Rate, Report
+from evals.results import CaseResult, Rate, Report, runs_by_case
 
 CATEGORY_CHART = "pass_rate_by_category.png"
 LATENCY_CHART = "latency.png"
+HTML_REPORT = "report.html"
 
 
 def write_report(report: Report, folder: Path) -> list[Path]:
-    """Write report.json, report.md and the charts into `folder` (created if needed); returns the paths written."""
+    """Write report.json, report.md, report.html and the charts into `folder` (created if needed); returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / "report.json", folder / "report.md", folder / CATEGORY_CHART, folder / LATENCY_CHART]
+    paths = [folder / "report.json", folder / "report.md", folder / HTML_REPORT, folder / CATEGORY_CHART, folder / LATENCY_CHART]
     paths[0].write_text(report.model_dump_json(indent=2), encoding="utf-8")
     paths[1].write_text(markdown(report), encoding="utf-8")
-    draw_category_chart(report, paths[2])
-    draw_latency_chart(report, paths[3])
+    draw_category_chart(report, paths[3])
+    draw_latency_chart(report, paths[4])
+    charts = {name: path.read_bytes() for name, path in (("category", paths[3]), ("latency", paths[4]))}
+    paths[2].write_text(html.report_page(report, charts), encoding="utf-8")
     return paths
+
+
+def load_report(path: Path) -> Report:
+    """A report written earlier, from its folder or its report.json; EvalError saying what is wrong otherwise."""
+    file = path / "report.json" if path.is_dir() else path
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EvalError(f"{file}: no report there; give a folder written by `evals run --report DIR` or its report.json.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"{file}: cannot read ({exc}).") from None
+    try:
+        return Report.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise EvalError(f"{file}: not an evals report ({where}: {first['msg']}); was it written by `evals run --report`?") from None
 
 
 # ---- the metric table, for the terminal and report.md ------------------------------------------------
@@ -63,19 +88,28 @@ def summary(report: Report, max_failures: int = 40) -> str:
     lines += [f"  {name:<22} {_fmt(rate.value, 'rate'):>8} {rate.hits:>4}/{rate.total}" for name, rate in m.category_pass_rates.items()]
     if m.inconsistent_cases:
         lines += ["", "verdicts changed between runs: " + ", ".join(m.inconsistent_cases)]
-    failed = [r for r in report.cases if not r.passed]
+    if report.throttling.responses:
+        lines += ["", throttling_line(report)]
+    failed = failed_cases(report)
     if failed:
-        lines += ["", f"failed ({len(failed)}):"]
-        for result in failed[:max_failures]:
-            lines.append(f"  {_case_label(result)}: {_failed_checks(result)}")
+        lines += ["", f"failed ({len(failed)} case{'s' if len(failed) != 1 else ''}):"]
+        for key, runs in list(failed.items())[:max_failures]:
+            lines.append(f"  {_runs_label(key, runs, report.repeat)}: {_failed_checks_of(runs)}")
         if len(failed) > max_failures:
-            lines.append(f"  … and {len(failed) - max_failures} more (see report.json)")
+            lines.append(f"  … and {len(failed) - max_failures} more (see report.html)")
+    if report.warnings:
+        lines += ["", f"warnings ({len(report.warnings)}):"] + [f"  {w}" for w in report.warnings]
     misses = [b for b in report.thresholds if not b.passed]
     if misses:
         lines += ["", "thresholds missed:"] + [f"  {b.why}" for b in misses]
     elif report.thresholds:
         lines += ["", f"all {len(report.thresholds)} thresholds met"]
     return "\n".join(lines)
+
+
+def failed_cases(report: Report) -> dict[str, list[CaseResult]]:
+    """'set/case' -> all its runs, for every case that failed in at least one run (each case once, whatever --repeat)."""
+    return {key: runs for key, runs in runs_by_case(report.cases).items() if not all(r.passed for r in runs)}
 
 
 # ---- report.md ---------------------------------------------------------------------------------------
@@ -98,6 +132,12 @@ def markdown(report: Report) -> str:
     for label, shown, count, bar, passed in metric_rows(report):
         verdict = f"{bar} {'✅' if passed else '❌'}" if bar else ""
         out.append(f"| {label} | {shown} | {count} | {verdict} |")
+    if report.throttling.responses:
+        out += ["", f"**{throttling_line(report)}**"]
+    if report.warnings:
+        out += ["", "## Warnings", ""] + [f"- {_md_line(w)}" for w in report.warnings]
+    out += ["", "## What was run", "", "| | |", "|---|---|"]
+    out += [f"| {label} | {_md_line(shown)} |" for label, shown in meta_lines(report)]
     out += ["", "## Pass rate per check", "", "| check | pass rate | n |", "|---|---:|---:|"]
     out += [f"| {name} | {_fmt(r.value, 'rate')} | {r.hits}/{r.total} |" for name, r in m.check_pass_rates.items()]
     out += ["", "## Pass rate per category", "", f"![pass rate by category]({CATEGORY_CHART})", "",
@@ -108,28 +148,41 @@ def markdown(report: Report) -> str:
         out += ["## Repeat consistency", "",
                 f"{m.repeat_consistency.hits}/{m.repeat_consistency.total} cases had identical verdicts in every run.", ""]
         out += [f"- changed: `{key}`" for key in m.inconsistent_cases] + [""]
-    failed = [r for r in report.cases if not r.passed]
+    grouped = runs_by_case(report.cases)
+    failed = failed_cases(report)
     out += ["## Failed cases", "", "None." if not failed else ""]
-    for result in failed:
-        out += [f"### {_case_label(result)}", ""]
-        out += [f"{i}. > {_md_line(turn.question)}" for i, turn in enumerate(result.turns, 1)]
-        out.append("")
-        for check in result.checks:
-            out.append(f"- {'✅' if check.passed else '❌'} **{check.name}**: {_md_line(check.why)}")
-        if result.answer is not None:
-            out += ["", "<details><summary>answer</summary>", "", result.answer.text, "", "</details>"]
-        out.append("")
-    out += ["## All cases", "", "| case | category | result | latency ms |", "|---|---|---|---:|"]
+    for key, runs in failed.items():
+        out += [f"### {_runs_label(key, runs, report.repeat)}", ""] + _md_case(next(r for r in runs if not r.passed))
+    passed = [runs for key, runs in grouped.items() if key not in failed]
+    out += ["## Passed cases", "", "None." if not passed else ""]
+    for runs in passed:
+        out += [f"### {runs[0].key}", ""] + _md_case(runs[0])
+    out += ["## All cases", "", "| case | category | tags | result | latency ms |", "|---|---|---|---|---:|"]
     for result in report.cases:
         latency = f"{result.latency_ms:.1f}" if result.latency_ms is not None else "—"
-        out.append(f"| {_case_label(result)} | {result.category or ''} | {'pass' if result.passed else 'FAIL'} | {latency} |")
+        out.append(f"| {_case_label(result)} | {result.category or ''} | {' '.join(result.tags)} | "
+                   f"{'pass' if result.passed else 'FAIL'} | {latency} |")
     return "\n".join(out) + "\n"
+
+
+def _md_case(result: CaseResult) -> list[str]:
+    """The conversation, the note, every check, the rubric and the answer of one case run."""
+    out = [f"{i}. > {_md_line(turn.question)}" for i, turn in enumerate(result.turns, 1)] + [""]
+    if result.note:
+        out += [f"*Note:* {_md_line(result.note)}", ""]
+    for check in result.checks:
+        out.append(f"- {'✅' if check.passed else '❌'} **{check.name}**: {_md_line(check.why)}")
+    if result.rubric is not None:
+        out.append(f"- 📝 **rubric** ({rubric_status(result)}): {_md_line(result.rubric.text)}")
+    if result.answer is not None:
+        out += ["", "<details><summary>answer</summary>", "", result.answer.text, "", "</details>"]
+    return out + [""]
 
 
 # ---- charts ---------------------------------------------------------------------------------------
 
 
-def draw_category_chart(report: Report, path: Path) -> None:
+def draw_category_chart(report: Report, path: Path | BinaryIO) -> None:
     rates = report.metrics.category_pass_rates
     names = list(rates)
     values = [(rates[n].value or 0.0) * 100 for n in names]
@@ -154,7 +207,7 @@ def draw_category_chart(report: Report, path: Path) -> None:
     fig.savefig(path, format="png", dpi=100)
 
 
-def draw_latency_chart(report: Report, path: Path) -> None:
+def draw_latency_chart(report: Report, path: Path | BinaryIO) -> None:
     m = report.metrics
     fig = Figure(figsize=(7, 3.5))
     FigureCanvasAgg(fig)
@@ -188,8 +241,16 @@ def _case_label(result: CaseResult) -> str:
     return result.key + (f" (run {result.run})" if result.run > 1 else "")
 
 
-def _failed_checks(result: CaseResult) -> str:
-    return "; ".join(f"[{c.name}] {c.why}" for c in result.checks if not c.passed)
+def _runs_label(key: str, runs: list[CaseResult], repeat: int) -> str:
+    if repeat <= 1:
+        return key
+    return f"{key} (failed {sum(not r.passed for r in runs)} of {len(runs)} runs)"
+
+
+def _failed_checks_of(runs: list[CaseResult]) -> str:
+    """The failing checks of every failed run, each distinct reason once."""
+    reasons = [f"[{c.name}] {c.why}" for r in runs if not r.passed for c in r.checks if not c.passed]
+    return "; ".join(dict.fromkeys(reasons))
 
 
 def _md_line(text: str) -> str:

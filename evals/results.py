@@ -25,6 +25,17 @@ class TurnRecord(BaseModel):
     answer_text: str | None = None
     latency_ms: float | None = None
     error: str | None = None
+    throttled: int = Field(0, description="HTTP 429 replies waited out before this turn was answered (--url only).")
+    throttle_wait_s: float = Field(0.0, description="Seconds spent waiting them out; not counted in latency_ms.")
+
+
+class RubricResult(BaseModel):
+    """A case's rubric and, once graded, its grade; grade None means it still needs a human."""
+
+    text: str = Field(description="What a good answer says, in plain words (the case's rubric).")
+    grade: str | None = Field(None, description="'pass' or 'fail' once graded; None: needs a human.")
+    reason: str | None = Field(None, description="Why, in the grader's words.")
+    judge: str | None = Field(None, description="Who graded it: a judge model (endpoint and name) or 'human'.")
 
 
 class CaseResult(BaseModel):
@@ -33,12 +44,16 @@ class CaseResult(BaseModel):
     set_name: str
     case_id: str
     category: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    note: str | None = Field(None, description="The case author's justification of the expectation.")
+    variant_of: str | None = Field(None, description="For a variant from `evals vary`: the id of its original case.")
     run: int = Field(1, description="1-based run number when --repeat is above 1.")
     expect: Expect
     turns: list[TurnRecord]
     answer: Answer | None = Field(None, description="The judged (last) answer; None when asking failed.")
     checks: list[CheckResult]
     error: str | None = Field(None, description="Why no answer was obtained, when asking failed.")
+    rubric: RubricResult | None = Field(None, description="The rubric and its grade, when the case has one; not part of `passed`.")
 
     @computed_field
     @property
@@ -109,13 +124,45 @@ class BarResult(BaseModel):
     why: str
 
 
+class Throttling(BaseModel):
+    """How often a server (--url) answered 429 Too Many Requests, and how long the runner waited it out."""
+
+    responses: int = 0
+    wait_seconds: float = 0.0
+    turns: int = Field(0, description="Turns that met at least one 429.")
+
+
+class RunMeta(BaseModel):
+    """What was run, so a report can be understood (and compared) later."""
+
+    commit: str | None = Field(None, description="git HEAD of the evaluating checkout; None outside a git checkout.")
+    dirty: bool | None = Field(None, description="True when tracked files differed from the commit.")
+    corpus_version: str | None = Field(None, description="Fingerprint of the articles (and answer-unit rules) evaluated.")
+    rule_files: dict[str, str] = Field(default_factory=dict, description="sha256 (first 16 hex) of every reviewed rule file.")
+    index_manifest: dict | None = Field(None, description="The live index manifest (in-process runs).")
+    embedding_model: str | None = None
+    settings: dict[str, object] = Field(default_factory=dict, description="Every setting that affects answers (in-process runs).")
+    set_files: dict[str, str] = Field(default_factory=dict, description="sha256 (first 16 hex) of each question set file.")
+    target: str = "in-process"
+    health: dict | None = Field(None, description="The server's /api/health reply (--url runs).")
+    python: str | None = None
+    command: list[str] = Field(default_factory=list, description="The evals command line.")
+    finished: datetime | None = None
+
+
 class Report(BaseModel):
-    """Everything report.json holds; the version header lets later readers refuse a format they don't know."""
+    """Everything report.json holds; the version header lets later readers refuse a format they don't know.
+
+    Version 2 added meta, warnings, throttling and per-case tags/note/rubric; version 1 reports still load.
+    """
 
     format: Literal["hamstring-evals-report"] = "hamstring-evals-report"
-    version: Literal[1] = 1
+    version: Literal[1, 2] = 2
     created: datetime
     target: str = Field(description="'in-process' or the URL of the server evaluated.")
+    meta: RunMeta | None = None
+    warnings: list[str] = Field(default_factory=list, description="Unknown keys in the sets (ignored), and other things to fix.")
+    throttling: Throttling = Field(default_factory=Throttling)
     sets: list[SetInfo]
     repeat: int
     wall_seconds: float
@@ -126,3 +173,11 @@ class Report(BaseModel):
     @property
     def thresholds_passed(self) -> bool:
         return all(bar.passed for bar in self.thresholds)
+
+
+def runs_by_case(cases: list[CaseResult]) -> dict[str, list[CaseResult]]:
+    """'set/case' -> its runs in run order, cases in the order they were first run."""
+    grouped: dict[str, list[CaseResult]] = {}
+    for result in cases:
+        grouped.setdefault(result.key, []).append(result)
+    return grouped

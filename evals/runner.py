@@ -12,7 +12,7 @@ from tqdm import tqdm
 from core.types import Answer, Message
 from evals.checks import Corpus, judge
 from evals.metrics import compute
-from evals.results import CaseResult, CheckResult, Report, SetInfo, TurnRecord
+from evals.results import CaseResult, CheckResult, Report, RubricResult, RunMeta, SetInfo, Throttling, TurnRecord
 from evals.schema import Case, QuestionSet
 from evals.thresholds import apply_thresholds
 
@@ -32,14 +32,27 @@ def evaluate(
     repeat: int = 1,
     bars: dict[str, float] | None = None,
     progress: bool | None = None,
+    meta: RunMeta | None = None,
+    warnings: list[str] | None = None,
 ) -> Report:
     """Run every case of every set `repeat` times and return the full report (metrics and threshold verdicts)."""
+    created = datetime.now(timezone.utc)
     started = time.perf_counter()
     results = run_sets(bot, sets, corpus, repeat=repeat, progress=progress)
     metrics = compute(results)
+    if meta is not None:
+        meta = meta.model_copy(update={"finished": datetime.now(timezone.utc)})
+    turns = [t for r in results for t in r.turns]
     return Report(
-        created=datetime.now(timezone.utc),
+        created=created,
         target=target,
+        meta=meta,
+        warnings=list(warnings or []),
+        throttling=Throttling(
+            responses=sum(t.throttled for t in turns),
+            wait_seconds=round(sum(t.throttle_wait_s for t in turns), 3),
+            turns=sum(1 for t in turns if t.throttled),
+        ),
         sets=[SetInfo(name=s.name, path=str(s.path or ""), cases=len(s.cases)) for s in sets],
         repeat=repeat,
         wall_seconds=time.perf_counter() - started,
@@ -70,6 +83,11 @@ def run_case(bot: AskingBot, case: Case, set_name: str, corpus: Corpus, *, run: 
     history: list[Message] = []
     turns: list[TurnRecord] = []
     answer: Answer | None = None
+    about = {
+        "set_name": set_name, "case_id": case.id, "category": case.category, "tags": case.tags, "note": case.note,
+        "variant_of": case.variant_of, "run": run, "expect": case.expect,
+        "rubric": RubricResult(text=case.rubric) if case.rubric else None,
+    }
     for question in case.turns:
         started = time.perf_counter()
         try:
@@ -77,16 +95,19 @@ def run_case(bot: AskingBot, case: Case, set_name: str, corpus: Corpus, *, run: 
             answer = Answer.model_validate(bot.ask(question, [m.model_dump() for m in history]))
         except Exception as exc:  # noqa: BLE001 - one failing case must not abort the run; the error is reported on it
             error = f"{exc.__class__.__name__}: {exc}"
-            turns.append(TurnRecord(question=question, error=error))
+            turns.append(TurnRecord(question=question, error=error, **_throttling(bot)))
             return CaseResult(
-                set_name=set_name, case_id=case.id, category=case.category, run=run, expect=case.expect, turns=turns,
-                checks=[CheckResult(name="answered", passed=False, why=f"turn {len(turns)} failed: {error}")], error=error,
+                **about, turns=turns, error=error,
+                checks=[CheckResult(name="answered", passed=False, why=f"turn {len(turns)} failed: {error}")],
             )
-        elapsed = time.perf_counter() - started - getattr(bot, "rate_limit_wait_s", 0.0)
-        turns.append(TurnRecord(question=question, answer_text=answer.text, latency_ms=elapsed * 1000))
+        throttled = _throttling(bot)
+        elapsed = time.perf_counter() - started - throttled["throttle_wait_s"]
+        turns.append(TurnRecord(question=question, answer_text=answer.text, latency_ms=elapsed * 1000, **throttled))
         history += [Message(role="user", content=question), Message(role="assistant", content=answer.text)]
     assert answer is not None  # turns is never empty (schema)
-    return CaseResult(
-        set_name=set_name, case_id=case.id, category=case.category, run=run, expect=case.expect, turns=turns,
-        answer=answer, checks=judge(case.expect, answer, corpus),
-    )
+    return CaseResult(**about, turns=turns, answer=answer, checks=judge(case.expect, answer, corpus))
+
+
+def _throttling(bot: AskingBot) -> dict:
+    """The 429s the last ask met (a RemoteBot records them; an in-process bot is never throttled)."""
+    return {"throttled": getattr(bot, "rate_limited", 0), "throttle_wait_s": getattr(bot, "rate_limit_wait_s", 0.0)}

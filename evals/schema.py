@@ -6,6 +6,8 @@ Every problem in a set is reported at once, one line each, naming the file, the 
 from pathlib import Path
 from typing import Any
 
+import re
+
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
 
@@ -47,6 +49,33 @@ class Expect(BaseModel):
         None, description="True: the answer says first that the articles don't discuss what was asked."
     )
     max_words: StrictInt | None = Field(None, gt=0, description="The body (lead, supporting items, notices) has at most this many words.")
+    cites_quote: list[StrictStr] | None = Field(
+        None, description="Each item is article text that some citation of the answer quotes verbatim (case and quotes aside)."
+    )
+    regex: list[StrictStr] | None = Field(
+        None, description="Each Python regular expression matches somewhere in the answer text (case-insensitive)."
+    )
+
+    @field_validator("regex")
+    @classmethod
+    def _patterns_compile(cls, value: list[str] | None) -> list[str] | None:
+        for pattern in value or []:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression ({exc}); escape special characters with \\") from None
+        return value
+
+    @field_validator("cites_quote")
+    @classmethod
+    def _quotes_have_text(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and (not value or any(not q.strip() for q in value)):
+            raise ValueError("every quote needs text; name at least one or leave the key out")
+        return value
+
+    def checked(self) -> list[str]:
+        """The expectation keys this case sets, i.e. the checks it asks for."""
+        return [name for name in type(self).model_fields if getattr(self, name) is not None]
 
     @field_validator("lead_source", mode="before")
     @classmethod
@@ -78,6 +107,9 @@ class Case(BaseModel):
     tags: list[StrictStr] = Field(default_factory=list, description="Free labels to select cases by (e.g. tune, confirm).")
     note: StrictStr | None = Field(None, description="For humans: the article sentence that justifies the expectation.")
     rubric: StrictStr | None = Field(None, description="For a grader: what a good answer says, in plain words.")
+    variant_of: StrictStr | None = Field(
+        None, description="Set by `evals vary`: the id of the case this one rewords; reports show it beside the original."
+    )
 
     @field_validator("turns")
     @classmethod
@@ -97,8 +129,11 @@ class QuestionSet(BaseModel):
     path: Path | None = Field(None, exclude=True, description="The file it was read from (set by the loader).")
 
 
-def load_set(path: Path) -> tuple[QuestionSet, list[str]]:
+def load_set(path: Path, strict: bool = False) -> tuple[QuestionSet, list[str]]:
     """Read and validate one set; returns it with warnings (unknown keys), or raises EvalSetError.
+
+    A case that asks for no check (no expectation and no rubric) is an error: it would pass without checking
+    anything. With `strict`, unknown keys are errors too.
 
     >>> qs, warnings = load_set(Path("evals/sets/core.yaml"))
     >>> qs.cases[0].turns[-1]
@@ -114,6 +149,10 @@ def load_set(path: Path) -> tuple[QuestionSet, list[str]]:
         problems = [_describe(path, raw, err) for err in exc.errors()]
         qset = None
     problems += _duplicate_ids(path, raw)
+    if qset is not None:
+        problems += _checkless(path, qset)
+        if strict:
+            problems += [f"{w.removesuffix(' ignored')} (--strict: fix or remove it)" for w in _unknown_keys(path, qset)]
     if problems:
         raise EvalSetError("\n".join(dict.fromkeys(problems)))  # dedupe, keep order
     assert qset is not None
@@ -134,8 +173,9 @@ def select(qset: QuestionSet, *, tags: list[str] = (), categories: list[str] = (
     return qset.model_copy(update={"cases": cases})
 
 
-def check_sources(qset: QuestionSet, known_ids: set[str]) -> None:
-    """Reject a set naming article ids the corpus does not have (a typo would make a case unpassable)."""
+def check_sources(qset: QuestionSet, known_ids: set[str], is_article_text=None) -> None:
+    """Reject a set naming article ids the corpus does not have, or a cites_quote no article contains
+    (`is_article_text(quote) -> bool`): a typo would make the case unpassable."""
     problems = [
         f"{qset.path}: case {case.id!r}: expect.{key}: unknown article id {source!r}; known: {', '.join(sorted(known_ids))}"
         for case in qset.cases
@@ -143,6 +183,13 @@ def check_sources(qset: QuestionSet, known_ids: set[str]) -> None:
         for source in getattr(case.expect, key) or []
         if source not in known_ids
     ]
+    if is_article_text is not None:
+        problems += [
+            f"{qset.path}: case {case.id!r}: expect.cites_quote: {quote!r} is not text of any article; copy it from the article"
+            for case in qset.cases
+            for quote in case.expect.cites_quote or []
+            if not is_article_text(quote)
+        ]
     if problems:
         raise EvalSetError("\n".join(problems))
 
@@ -201,6 +248,18 @@ def _duplicate_ids(path: Path, raw: dict) -> list[str]:
             problems.append(f"{path}: case {case_id!r} (cases[{index}]): id: duplicate id, first used at cases[{first_seen[case_id]}]")
         else:
             first_seen[case_id] = index
+    return problems
+
+
+def _checkless(path: Path, qset: QuestionSet) -> list[str]:
+    known = ", ".join(Expect.model_fields)
+    problems = []
+    for case in qset.cases:
+        if case.expect.checked() or case.rubric:
+            continue
+        unknown = list(case.expect.model_extra or {})
+        hint = f" (unknown: {', '.join(unknown)})" if unknown else ""
+        problems.append(f"{path}: case {case.id!r}: expect: no recognisable check{hint}; use one of {known}, or a rubric")
     return problems
 
 

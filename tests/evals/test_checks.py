@@ -112,3 +112,31 @@ def test_judge_runs_only_the_checks_asked_for_plus_citations(fakes, corpus):
     results = judge(full, answer, corpus)
     assert [c.name for c in results] == ["sources_any", "contains", "not_contains", "escalate", "conflict", "out_of_scope", "citations"]
     assert all(c.passed for c in results)
+
+
+def test_cites_quote_needs_a_citation_quoting_it_verbatim(fakes):
+    from evals.checks import check_cites_quote
+
+    answer = fakes.cited("Hold it [1].", ("alpha", fakes.STRETCH_QUOTE))
+    assert check_cites_quote(answer, ["45 to 60 SECONDS", "hold each stretch"]).passed  # case folded, a part is enough
+    miss = check_cites_quote(answer, ["45 to 60 seconds", "Static stretching makes sore hamstrings worse."])
+    assert not miss.passed and miss.why == "no citation quotes 'Static stretching makes sore hamstrings worse.' (1 citations)"
+    # Saying the words is not citing them.
+    said = Answer(text="Static stretching makes sore hamstrings worse.")
+    assert check_cites_quote(said, ["static stretching"]).why == "no citation quotes 'static stretching' (no citations)"
+
+
+def test_regex_must_match_the_answer_text_case_insensitively():
+    from evals.checks import check_regex
+
+    answer = Answer(text="Hold each stretch for 45 to 60 seconds.")
+    assert check_regex(answer, [r"\b(45|60)\s+(to\s+60\s+)?seconds", r"^hold"]).passed
+    miss = check_regex(answer, [r"\bminutes?\b", "hold"])
+    assert not miss.passed and miss.why == r"no match for /\bminutes?\b/"
+
+
+def test_judge_runs_the_new_checks_in_order(fakes, corpus):
+    answer = fakes.cited("Hold it 45 to 60 seconds [1].", ("alpha", fakes.STRETCH_QUOTE))
+    results = judge(Expect(regex=["45"], cites_quote=["Hold each stretch"], contains=["hold"]), answer, corpus)
+    assert [r.name for r in results] == ["contains", "cites_quote", "regex", "citations"]
+    assert all(r.passed for r in results)

@@ -75,3 +75,18 @@ def test_static_stretching_is_asked_in_many_phrasings(core):
     qset, _, _ = core
     stretching = [c for c in qset.cases if c.expect.conflict and "stretch" in c.turns[-1].lower().replace("strech", "stretch")]
     assert len(stretching) >= 12
+
+
+def test_core_set_uses_the_body_checks_and_tags(core):
+    from evals.checks import Corpus
+
+    qset, _, _ = core
+    settings = Settings()
+    used = Counter(key for case in qset.cases for key in case.expect.checked())
+    for key in ("lead_contains", "lead_source", "body_not_contains", "says_not_covered", "max_words", "cites_quote", "regex"):
+        assert used[key] >= 1, f"no core case checks {key}"
+    assert all(case.tags for case in qset.cases), "every core case carries a tag to select it by"
+    assert sum("smoke" in case.tags for case in qset.cases) == 10
+    # Every cites_quote is article text, so the case can pass.
+    corpus = Corpus.from_articles(load_articles(settings.articles_dir))
+    check_sources(qset, corpus.ids, corpus.has_text)

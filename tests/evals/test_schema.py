@@ -21,21 +21,22 @@ VALID = """\
           conflict: true
           out_of_scope: false
         note: 'alpha: "Hold each stretch for 45 to 60 seconds."'
-      - id: bare
+      - id: graded
         turns: ["Anything?"]
+        rubric: says it is not a diagnosis
 """
 
 
 def test_valid_set_loads_with_every_field(write_set):
     qset, warnings = load_set(write_set("demo.yaml", VALID))
     assert warnings == []
-    assert qset.name == "demo" and [c.id for c in qset.cases] == ["stretch-after-run", "bare"]
+    assert qset.name == "demo" and [c.id for c in qset.cases] == ["stretch-after-run", "graded"]
     case = qset.cases[0]
     assert case.turns[-1] == "So should I stretch them?"
     assert case.expect.contains == ["45|60", "static"] and case.expect.conflict is True and case.expect.escalate is False
     assert case.category == "conflict" and case.note.startswith("alpha")
-    bare = qset.cases[1].expect
-    assert (bare.sources_any, bare.contains, bare.escalate, bare.conflict, bare.out_of_scope) == (None, None, None, None, None)
+    graded = qset.cases[1]
+    assert graded.expect.checked() == [] and graded.rubric == "says it is not a diagnosis"  # a rubric alone is a check
 
 
 def test_unknown_keys_are_ignored_with_a_warning_naming_where(write_set):
@@ -130,3 +131,58 @@ def test_unknown_source_ids_are_refused(write_set):
     # One real id beside the typo does not hide it: the typo alone would make that alternative unmatchable.
     with pytest.raises(EvalSetError, match=r"case 'a': expect.sources_any: unknown article id 'alhpa'; known: alpha, beta"):
         check_sources(qset, {"alpha", "beta"})
+
+
+def test_a_case_with_no_recognisable_check_is_an_error_not_a_pass(write_set):
+    path = write_set("typos.yaml", """\
+        name: demo
+        cases:
+          - id: misspelt
+            turns: ["Q?"]
+            expect: {contians: ["x"], escalte: true}
+          - id: empty
+            turns: ["Q?"]
+          - id: fine
+            turns: ["Q?"]
+            expect: {regex: ["\\\\d+ seconds"]}
+    """)
+    with pytest.raises(EvalSetError) as err:
+        load_set(path)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{path}: case 'misspelt': expect: no recognisable check (unknown: contians, escalte); use one of ")
+    assert "cites_quote" in lines[0] and lines[0].endswith(", or a rubric")
+    assert lines[1].startswith(f"{path}: case 'empty': expect: no recognisable check; use one of")
+
+
+def test_strict_turns_unknown_keys_into_errors(write_set):
+    path = write_set("extra.yaml", 'name: demo\ncases:\n  - {id: a, turns: ["Q?"], reviewer: kim, expect: {contains: [x], must: 1}}\n')
+    _, warnings = load_set(path)
+    assert len(warnings) == 2
+    with pytest.raises(EvalSetError) as err:
+        load_set(path, strict=True)
+    assert str(err.value).splitlines() == [
+        f"{path}: case 'a': unknown key 'reviewer' (--strict: fix or remove it)",
+        f"{path}: case 'a': unknown key 'expect.must' (--strict: fix or remove it)",
+    ]
+
+
+def test_regex_and_cites_quote_are_validated(write_set, corpus):
+    bad = write_set("bad.yaml", 'name: demo\ncases:\n  - {id: a, turns: ["Q?"], expect: {regex: ["(unclosed"], cites_quote: [" "]}}\n')
+    with pytest.raises(EvalSetError) as err:
+        load_set(bad)
+    text = str(err.value)
+    assert "case 'a' (cases[0]): expect.regex: Value error, '(unclosed' is not a valid regular expression" in text
+    assert "expect.cites_quote: Value error, every quote needs text" in text
+    # A quote no article contains would make the case unpassable: refused before anything runs.
+    path = write_set("quotes.yaml", """\
+        name: demo
+        cases:
+          - {id: a, turns: ["Q?"], expect: {cites_quote: ["hold EACH stretch for 45 to 60 seconds"]}}
+          - {id: b, turns: ["Q?"], expect: {cites_quote: ["Hold each stretch for 90 seconds."]}}
+    """)
+    qset, _ = load_set(path)
+    with pytest.raises(EvalSetError) as err:
+        check_sources(qset, corpus.ids, corpus.has_text)
+    assert str(err.value) == (f"{path}: case 'b': expect.cites_quote: 'Hold each stretch for 90 seconds.' is not text of any article; "
+                              "copy it from the article")

@@ -1,0 +1,44 @@
+"""The wording the terminal summary, report.md, report.html and compare share: what was run, throttling, rubric grades.
+
+Plain strings only, so each renderer escapes them its own way.
+"""
+
+from evals.results import CaseResult, Report
+
+
+def throttling_line(report: Report) -> str:
+    t = report.throttling
+    return (f"throttled: the server answered 429 Too Many Requests {t.responses} times on {t.turns} turns; "
+            f"{t.wait_seconds:.1f} s waited (not counted in latency). Raise its HAMSTRING_RATE_LIMIT_PER_MINUTE "
+            "for an evaluation (README, Evaluating).")
+
+
+def meta_lines(report: Report) -> list[tuple[str, str]]:
+    """(label, value) rows describing what was run, for report.md and report.html."""
+    meta = report.meta
+    if meta is None:
+        return [("target", report.target), ("metadata", "not recorded")]
+    commit = (meta.commit[:12] + (" (uncommitted changes)" if meta.dirty else "")) if meta.commit else "unknown"
+    rows = [("target", meta.target), ("commit", commit), ("corpus version", meta.corpus_version or "unknown"),
+            ("embedding model", meta.embedding_model or "unknown")]
+    if meta.health:
+        rows.append(("server health", ", ".join(f"{k}={v}" for k, v in meta.health.items())))
+    if meta.index_manifest:
+        manifest = meta.index_manifest
+        rows.append(("index", f"generation {manifest.get('generation')}, chunker {manifest.get('chunker')}, counts {manifest.get('counts')}"))
+    rows.append(("settings", ", ".join(f"{k}={v}" for k, v in meta.settings.items()) or "those of the server"))
+    rows.append(("rule files", ", ".join(f"{k} {v}" for k, v in meta.rule_files.items())))
+    rows.append(("set files", ", ".join(f"{k} {v}" for k, v in meta.set_files.items())))
+    finished = f" → {meta.finished:%H:%M:%S}" if meta.finished else ""
+    rows.append(("date", f"{report.created:%Y-%m-%d %H:%M:%S}{finished} UTC, {report.wall_seconds:.1f} s"))
+    rows.append(("command", " ".join(meta.command)))
+    return rows
+
+
+def rubric_status(result: CaseResult) -> str:
+    rubric = result.rubric
+    if rubric is None:
+        return ""
+    if rubric.grade is None:
+        return "needs a human"
+    return f"{rubric.grade} by {rubric.judge or 'unknown'}" + (f": {rubric.reason}" if rubric.reason else "")
