@@ -1,6 +1,7 @@
 """The chain built from in-memory parts: the real articles and rule files, a bag-of-words embedder and an
 in-memory Chroma store. Fast, and each step can be checked on its own."""
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 
 import chromadb
@@ -182,3 +183,23 @@ def test_the_reminder_softens_once_the_runner_has_been_assessed(parts):
 def test_small_talk_and_off_topic_questions_get_their_normal_replies(parts):
     assert ask(parts, "hi", POP).notices[0].kind == "small-talk"
     assert ask(parts, "What is the capital of France?", POP).out_of_scope
+
+
+def test_a_unit_known_to_answer_the_question_leads(parts):
+    """The questions a unit answers (corpus/unit_questions.yaml) pull it to the lead: give one unit the
+    runner's own question as one it answers, and it leads where it did not before."""
+    settings, embeddings, snap = parts
+    question = check("What do hamstrings do for a runner?", [], settings)
+    before = answer_question(snap, embeddings, question, settings).lead.text
+    units = snap.generator.bank.units
+    target = next(n for n, u in enumerate(units) if u.kind == "advice" and u.text[:40] not in before)
+    dims = snap.generator.bank.vectors.shape[1]
+    asks = [np.zeros((0, dims), dtype=np.float32) for _ in units]
+    asks[target] = np.asarray([embeddings.embed_query(question.text)], dtype=np.float32)
+    bank = dataclasses.replace(snap.generator.bank, asks=asks)
+    planner = snap.generator
+    moved = dataclasses.replace(snap, generator=type(planner)(
+        bank, planner.time_statement, planner.mismatched, planner.min_relevance, dataclasses.replace(DEFAULT, ask_weight=5.0), planner.unless_also,
+    ))
+    after = answer_question(moved, embeddings, question, settings).lead.text
+    assert after != before and after.split("\n")[0][:40] in units[target].text
