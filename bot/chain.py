@@ -7,6 +7,7 @@ result; `answer_question` wires them in a few lines, and `Bot` only keeps the cu
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,8 +26,8 @@ from bot.retrieval import build_retriever, fold_history, to_passage
 from bot.tuning import DEFAULT, Tuning
 from bot.understand import QuestionReader, Reading
 from core.embeddings import QueryCache, load_embeddings, model_label
-from core.errors import HamstringBotError
-from core.index import LiveIndex, open_fresh_index, read_chunks, read_manifest
+from core.errors import AnswerUnavailable, HamstringBotError, IndexCorrupt, IndexMissing, IndexStale, StoreUnreachable
+from core.index import BoundedChroma, LiveIndex, call_store, open_fresh_index, read_chunks, read_manifest, remedy_for
 from core.questions import Question, check
 from core.rulefile import verify_quotes
 from core.settings import Settings
@@ -121,10 +122,11 @@ class Snapshot:
         `checked` is a result of `check` already in hand."""
         stamp, articles, live = checked or cls.check(settings, model)
         rules = Rules.load(settings, articles)
-        chunks = read_chunks(live.chunks)
-        sentences, vectors = read_chunks(live.sentences, with_vectors=True)
-        units, unit_vectors = read_chunks(live.units, with_vectors=True, record=Unit)
-        store = Chroma(
+        chunks = call_store(lambda: read_chunks(live.chunks), settings)
+        sentences, vectors = call_store(lambda: read_chunks(live.sentences, with_vectors=True), settings)
+        units, unit_vectors = call_store(lambda: read_chunks(live.units, with_vectors=True, record=Unit), settings)
+        store = BoundedChroma(
+            settings,
             client=live.client,
             collection_name=live.manifest.chunks_collection,
             embedding_function=embeddings,
@@ -302,11 +304,22 @@ def earlier_red_flags(snap: Snapshot, question: Question, verdict: RedFlagVerdic
 # ---- the bot ----------------------------------------------------------------------------------------
 
 
+# What a store failure means while serving: each is logged with its fix; the runner gets an apology.
+STORE_FAILURES = (IndexCorrupt, IndexMissing, IndexStale, StoreUnreachable)
+RELOAD_BACKOFF_S = 2.0  # between attempts to reopen an index that failed, so a burst of questions tries once
+APOLOGY = (
+    "Sorry, I can't reach the articles I answer from right now, so I can't answer safely. "
+    "Please try again in a minute."
+)
+
+
 class Bot:
     """Answers a runner's questions from the five articles, with citations and guardrails.
 
     Answers run in parallel; only picking up a re-ingested index takes a lock, and it swaps the snapshot
-    in one assignment, so a question in flight finishes on the snapshot it started with.
+    in one assignment, so a question in flight finishes on the snapshot it started with. When the store
+    fails under a question (deleted, damaged, a server down), the runner gets `AnswerUnavailable` (an
+    apology), the log the operator's fix, and the index is reopened as soon as it can be: no restart.
 
     Use: `Bot.load().ask("Should I stretch after a run?").conflicts[0].topic` is
     'Static stretching of the hamstrings' (tests/bot/test_bot_integration.py runs it).
@@ -322,10 +335,14 @@ class Bot:
         self.symptoms = CachedEmbed(embeddings)
         self._seen_stamp = snapshot.stamp
         self._reload = threading.Lock()
+        self._failed_stamp: int | None = None  # a manifest whose index could not be opened
+        self._broken = False  # the snapshot in hand failed under a question
+        self._retry_at = 0.0  # monotonic time of the next reopen attempt after a failure
 
     @classmethod
     def load(cls, settings: Settings | None = None, embeddings: Embeddings | None = None) -> "Bot":
-        """Open the live index (IndexMissing / IndexStale / IndexCorrupt say what to run) and warm up."""
+        """Open the live index (IndexMissing / IndexStale / IndexCorrupt / StoreUnreachable say what to do)
+        and warm up."""
         settings = settings or Settings()
         # With an injected embedder (tests), trust whatever model the index says it was built with.
         if embeddings is None:
@@ -341,26 +358,70 @@ class Bot:
 
     def ask(self, question: "str | Question", history: Sequence[Message | dict] | None = None) -> Answer:
         """Answer one question; `history` is the conversation so far, oldest first. A `Question` is already
-        checked (core.questions.check) and carries its history."""
+        checked (core.questions.check) and carries its history. AnswerUnavailable (a readable apology) when
+        the index cannot be read."""
         if not isinstance(question, Question):
             question = check(question, history, self.settings)
-        return answer_question(self._current(), self.embeddings, question, self.settings, self.tuning, self.symptoms)
+        snap = self._current()
+        try:
+            return answer_question(snap, self.embeddings, question, self.settings, self.tuning, self.symptoms)
+        except STORE_FAILURES as exc:
+            failure = exc
+        self._note_failure(snap, failure)
+        if not isinstance(failure, StoreUnreachable):  # a stuck server would only make the runner wait twice
+            fresh = self._current()
+            if fresh is not snap:  # the store was rebuilt under this question: answer from the new one
+                try:
+                    return answer_question(fresh, self.embeddings, question, self.settings, self.tuning, self.symptoms)
+                except STORE_FAILURES as exc:
+                    self._note_failure(fresh, exc)
+        raise AnswerUnavailable(APOLOGY, retry_after=30) from failure
+
+    def _note_failure(self, snap: Snapshot, exc: HamstringBotError) -> None:
+        with self._reload:
+            if snap is self.snapshot and not self._broken:
+                self._broken = True
+                state, remedy = remedy_for(exc, self.settings)
+                log.error("questions get an apology until the index can be read (%s): %s Fix: %s", state, exc, remedy)
 
     def _current(self) -> Snapshot:
-        """The snapshot to answer from: a re-run ingest swaps the manifest, and the new index is picked up
-        here without a restart. If it cannot be opened, keep answering from the one in hand (ingest keeps
-        it until the next swap) and say why once."""
+        """The snapshot to answer from. A re-run ingest swaps the manifest, and the new index is picked up
+        here without a restart; so is a store that failed under a question and has been repaired since.
+        An index that cannot be opened is tried again after RELOAD_BACKOFF_S, or at once when the manifest
+        changes again."""
         try:
             stamp = self.settings.manifest_path.stat().st_mtime_ns
         except OSError:
-            return self.snapshot
-        if stamp == self._seen_stamp:
+            stamp = None  # no manifest (the data folder was deleted): nothing newer to open yet
+        if not self._reopen_due(stamp):
             return self.snapshot
         with self._reload:
-            if stamp != self._seen_stamp:
-                try:
-                    self.snapshot = Snapshot.open(self.settings, self.model, self.embeddings, self.tuning)
-                except HamstringBotError as exc:
-                    log.warning("index changed but could not be reloaded; still answering from the previous one: %s", exc)
-                self._seen_stamp = stamp
+            if not self._reopen_due(stamp):
+                return self.snapshot  # another thread reopened (or just tried) while this one waited
+            try:
+                self.snapshot = Snapshot.open(self.settings, self.model, self.embeddings, self.tuning)
+            except HamstringBotError as exc:
+                self._failed_stamp, self._retry_at = stamp, time.monotonic() + RELOAD_BACKOFF_S
+                state, remedy = remedy_for(exc, self.settings)
+                if self._broken:
+                    log.warning("the index still cannot be read (%s): %s Fix: %s", state, exc, remedy)
+                else:
+                    log.warning(
+                        "the index changed but the new one cannot be opened (%s): %s Fix: %s. Answering from the "
+                        "generation opened before, as long as it can be read.", state, exc, remedy,
+                    )
+                return self.snapshot
+            self._seen_stamp, self._failed_stamp, self._broken = self.snapshot.stamp, None, False
+            log.warning("index reopened: answering from generation %s", self.snapshot.version)
         return self.snapshot
+
+    def _reopen_due(self, stamp: int | None) -> bool:
+        """Open the index again? When the manifest changed (unless that very manifest just failed), or when
+        the snapshot in hand failed under a question; never while the manifest is gone."""
+        if stamp is None:
+            return False
+        changed = stamp != self._seen_stamp
+        if not changed and not self._broken:
+            return False
+        retrying = stamp == self._failed_stamp or not changed
+        return not retrying or time.monotonic() >= self._retry_at

@@ -4,8 +4,10 @@ The reading half (core/index.py) only ever sees a manifest that points at comple
 """
 
 import os
+from datetime import datetime, timezone
+from pathlib import Path
 
-from core.index import COLLECTION_PREFIX, Manifest, collection_names
+from core.index import COLLECTION_PREFIX, Manifest, collection_names, release_store
 from core.settings import Settings
 from core.types import Chunk, Unit
 
@@ -51,3 +53,19 @@ def drop_orphans(client, keep: tuple[str, ...]) -> None:
         name = collection if isinstance(collection, str) else collection.name
         if name.startswith(COLLECTION_PREFIX + "_") and name not in keep:
             client.delete_collection(name)
+
+
+def set_aside(settings: Settings) -> Path:
+    """Move a damaged embedded store out of the way, kept for inspection: data/chroma → data/chroma.damaged-<UTC time>.
+
+    A rename, not a copy: it is instant whatever the size, and needs no free space on a full disk.
+    """
+    release_store(settings)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = settings.chroma_dir.with_name(f"{settings.chroma_dir.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = settings.chroma_dir.with_name(f"{settings.chroma_dir.name}.damaged-{stamp}-{n}")
+    os.replace(settings.chroma_dir, target)
+    return target
