@@ -26,8 +26,8 @@ from bot.retrieval import build_retriever, fold_history, to_passage
 from bot.tuning import DEFAULT, Tuning
 from bot.understand import QuestionReader, Reading
 from core.embeddings import QueryCache, load_embeddings, model_label
-from core.errors import AnswerUnavailable, HamstringBotError, IndexCorrupt, IndexMissing, IndexStale, StoreUnreachable
-from core.index import BoundedChroma, LiveIndex, call_store, open_fresh_index, read_chunks, read_manifest, remedy_for
+from core.errors import AnswerUnavailable, HamstringBotError, IndexCorrupt, IndexMissing, IndexStale, StoreUnreachable, StoreUnwritable
+from core.index import BoundedChroma, LiveIndex, call_store, ingest_running, open_fresh_index, read_chunks, read_manifest, remedy_for
 from core.questions import Question, check
 from core.rulefile import verify_quotes
 from core.settings import Settings
@@ -305,7 +305,7 @@ def earlier_red_flags(snap: Snapshot, question: Question, verdict: RedFlagVerdic
 
 
 # What a store failure means while serving: each is logged with its fix; the runner gets an apology.
-STORE_FAILURES = (IndexCorrupt, IndexMissing, IndexStale, StoreUnreachable)
+STORE_FAILURES = (IndexCorrupt, IndexMissing, IndexStale, StoreUnreachable, StoreUnwritable)
 RELOAD_BACKOFF_S = 2.0  # between attempts to reopen an index that failed, so a burst of questions tries once
 APOLOGY = (
     "Sorry, I can't reach the articles I answer from right now, so I can't answer safely. "
@@ -417,9 +417,9 @@ class Bot:
 
     def _reopen_due(self, stamp: int | None) -> bool:
         """Open the index again? When the manifest changed (unless that very manifest just failed), or when
-        the snapshot in hand failed under a question; never while the manifest is gone."""
-        if stamp is None:
-            return False
+        the snapshot in hand failed under a question; never while the manifest is gone or an ingest writes."""
+        if stamp is None or ingest_running(self.settings):
+            return False  # nothing to open yet, or an ingest is writing: its manifest swap says when
         changed = stamp != self._seen_stamp
         if not changed and not self._broken:
             return False

@@ -8,6 +8,7 @@ failure turned into an error that names the fix (missing, stale, damaged, unreac
 
 import dataclasses
 import errno
+import fcntl
 import hashlib
 import json
 import logging
@@ -43,6 +44,7 @@ BUILD_COMMAND = "make ingest  (or: .venv/bin/hamstring-ingest)"
 # A damaged store needs --rebuild: a plain ingest would find nothing changed in the articles and keep it.
 REBUILD_COMMAND = ".venv/bin/python -m ingest --rebuild  (it keeps the damaged store aside, renamed chroma.damaged-<time>)"
 STORE_FILE = "chroma.sqlite3"
+INGEST_LOCK = ".ingest.lock"  # held by an ingest while it writes; readers then keep off the store
 log = logging.getLogger("hamstring_bot")
 T = TypeVar("T")
 
@@ -88,7 +90,8 @@ class IndexStatus:
     reason: str
     corpus_hash: str | None = None
     model: str | None = None
-    # fresh, missing, stale, damaged, unreachable, unwritable, broken (the corpus or its rules), checking
+    # fresh, missing, stale, damaged, unreachable, unwritable, building (an ingest is writing), broken (the
+    # corpus or its rules), checking
     state: str = "fresh"
     remedy: str | None = None
 
@@ -125,12 +128,12 @@ def store_problem(exc: BaseException, settings: Settings) -> HamstringBotError:
     errno_ = getattr(exc, "errno", None)
     if errno_ in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "disk is full" in lowered or "no space left" in lowered:
         return StoreUnwritable(
-            f"The index in {settings.data_dir} cannot be written: the disk is full ({text}). Free some space, then run: {BUILD_COMMAND}"
+            f"The index in {settings.data_dir} cannot be written: the disk is full ({text}). Free some space on that disk, then try again."
         )
     if errno_ in (errno.EACCES, errno.EROFS, errno.EPERM) or "readonly database" in lowered or "read-only" in lowered:
         return StoreUnwritable(
             f"The index in {settings.data_dir} cannot be written: permission denied or read-only ({text}). "
-            f"Make the folder writable, then run: {BUILD_COMMAND}"
+            f"Make the folder writable, then try again."
         )
     where = f"on the Chroma server at {_server_url(settings)}" if settings.chroma_url else f"in {settings.chroma_dir}"
     return IndexCorrupt(f"The index {where} is damaged or incomplete ({text}). Rebuild it with: {REBUILD_COMMAND}")
@@ -181,6 +184,25 @@ def release_store(settings: Settings) -> None:
         _forget_embedded(str(settings.chroma_dir))
 
 
+def ingest_running(settings: Settings) -> bool:
+    """Is an ingest writing the index right now (in any process)?
+
+    An embedded Chroma store is written by one process at a time: a reader opening it afresh mid-write
+    applies the writer's log itself and breaks the build, so the bot and health wait for the lock to go.
+    """
+    try:
+        fh = open(settings.data_dir / INGEST_LOCK, "rb")
+    except OSError:
+        return False
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return False
+
+
 def check_store_file(settings: Settings) -> None:
     """The embedded store's SQLite file passes SQLite's own quick check, or IndexCorrupt names the fix.
 
@@ -202,7 +224,8 @@ def check_store_file(settings: Settings) -> None:
             return  # an ingest is committing: not damage
         raise IndexCorrupt(f"The store {path} is damaged ({exc}). Rebuild it with: {REBUILD_COMMAND}") from exc
     if verdict != ["ok"]:
-        raise IndexCorrupt(f"The store {path} is damaged (SQLite: {'; '.join(verdict)[:160]}). Rebuild it with: {REBUILD_COMMAND}")
+        found = " ".join(" ".join(verdict).split())[:160]  # SQLite's findings span lines; the message is one
+        raise IndexCorrupt(f"The store {path} is damaged (SQLite: {found}). Rebuild it with: {REBUILD_COMMAND}")
 
 
 def open_client(settings: Settings) -> chromadb.ClientAPI:
@@ -328,6 +351,7 @@ def open_live_collections(settings: Settings, expected_corpus_hash: str, expecte
     manifest = read_manifest(settings)
     if manifest is None:
         raise IndexMissing(f"No search index yet in {settings.data_dir}. Build it with: {BUILD_COMMAND}")
+    check_store_file(settings)  # damage first: rebuilding for new articles would fail on it anyway
     if manifest.model != expected_model or manifest.chunker != expected_chunker:
         raise IndexStale(
             f"The index was built with model {manifest.model!r} / chunker {manifest.chunker!r}, "
@@ -335,7 +359,6 @@ def open_live_collections(settings: Settings, expected_corpus_hash: str, expecte
         )
     if manifest.corpus_hash != expected_corpus_hash:
         raise IndexStale(f"The articles changed since the index was built. Update it with: {BUILD_COMMAND}")
-    check_store_file(settings)
     client = open_client(settings)
     chunks, sentences, units = (call_store(lambda n=name: client.get_collection(n), settings) for name in manifest.collections)
     counts = {what: call_store(c.count, settings) for what, c in (("chunks", chunks), ("sentences", sentences), ("units", units))}
@@ -374,7 +397,7 @@ def remedy_for(exc: HamstringBotError, settings: Settings) -> tuple[str, str]:
     if isinstance(exc, StoreUnreachable):
         return "unreachable", f"start or unfreeze the Chroma server at {_server_url(settings)} (or unset HAMSTRING_CHROMA_URL); no rebuild needed"
     if isinstance(exc, StoreUnwritable):
-        return "unwritable", f"free disk space or make {settings.data_dir} writable, then run: {BUILD_COMMAND}"
+        return "unwritable", f"free disk space or make {settings.data_dir} writable; the bot reopens the index by itself"
     if isinstance(exc, IndexCorrupt):
         return "damaged", REBUILD_COMMAND
     if isinstance(exc, IndexStale):
@@ -386,6 +409,11 @@ def remedy_for(exc: HamstringBotError, settings: Settings) -> tuple[str, str]:
 
 def index_status(settings: Settings, model: str | None = None) -> IndexStatus:
     """Is there a live index matching the corpus, model and chunker? Never raises for a bad index."""
+    if ingest_running(settings):
+        return IndexStatus(
+            False, "An ingest is writing a new index; questions are answered from the previous one while it can be read.",
+            state="building", remedy="wait for the ingest to finish; the bot picks the new index up by itself",
+        )
     try:
         manifest = open_fresh_index(settings, model or model_label(settings))[1].manifest
     except HamstringBotError as exc:

@@ -32,7 +32,7 @@ from core.settings import Settings
 from core.types import Article, Chunk, Unit
 from ingest.chunking import chunk_article, split_sentences
 from ingest.units import article_units, load_unit_rules
-from ingest.store import drop_orphans, set_aside, write_generation, write_manifest
+from ingest.store import drop_orphans, set_aside, write_generation, write_manifest, writing
 
 
 @dataclass
@@ -138,7 +138,8 @@ def run_ingest(
     progress: bool | None = None,
 ) -> IngestSummary:
     """Bring the index in line with the corpus. Validation failures raise before anything is touched:
-    the articles, and every article quote in the reviewed rule files (corpus/*.yaml)."""
+    the articles, and every article quote in the reviewed rule files (corpus/*.yaml). The store is written
+    under the ingest lock (ingest.store.writing)."""
     started = time.perf_counter()
     articles = load_articles(settings.articles_dir, settings.max_article_bytes)
     verify_quotes(settings.rule_files, articles)
@@ -149,54 +150,55 @@ def run_ingest(
     new_ids = {c.id for c in everything}
     summary = IngestSummary(articles=len(articles))
 
-    client, summary.set_aside = open_store(settings, rebuild)
-    reuse = plan(client, settings, model, rebuild or summary.set_aside is not None)
-    previous = reuse.previous
-    summary.rebuilt = reuse.full
-    if not reuse.full and previous.corpus_hash == fingerprint and new_ids == set(reuse.vectors):
-        summary.unchanged = len(everything)
-        call_store(lambda: drop_orphans(client, keep=(*previous.collections, *previous.previous_collections)), settings)
-        summary.seconds = time.perf_counter() - started
-        return summary
+    with writing(settings):
+        client, summary.set_aside = open_store(settings, rebuild)
+        reuse = plan(client, settings, model, rebuild or summary.set_aside is not None)
+        previous = reuse.previous
+        summary.rebuilt = reuse.full
+        if not reuse.full and previous.corpus_hash == fingerprint and new_ids == set(reuse.vectors):
+            summary.unchanged = len(everything)
+            call_store(lambda: drop_orphans(client, keep=(*previous.collections, *previous.previous_collections)), settings)
+            summary.seconds = time.perf_counter() - started
+            return summary
 
-    to_embed = [c for c in everything if c.id not in reuse.vectors]
-    summary.unchanged = len(everything) - len(to_embed)
-    replaced = {reuse.positions.get((_what(c), c.source_id, c.order)) for c in to_embed} - {None} - new_ids
-    summary.updated = len(replaced)
-    summary.added = len(to_embed) - summary.updated
-    summary.removed = len(set(reuse.vectors) - new_ids) - summary.updated
+        to_embed = [c for c in everything if c.id not in reuse.vectors]
+        summary.unchanged = len(everything) - len(to_embed)
+        replaced = {reuse.positions.get((_what(c), c.source_id, c.order)) for c in to_embed} - {None} - new_ids
+        summary.updated = len(replaced)
+        summary.added = len(to_embed) - summary.updated
+        summary.removed = len(set(reuse.vectors) - new_ids) - summary.updated
 
-    vectors = dict(reuse.vectors)
-    if to_embed:
-        show = sys.stderr.isatty() if progress is None else progress
-        vectors |= embed(to_embed, embeddings or load_embeddings(settings), settings.embedding_batch_size, show)
+        vectors = dict(reuse.vectors)
+        if to_embed:
+            show = sys.stderr.isatty() if progress is None else progress
+            vectors |= embed(to_embed, embeddings or load_embeddings(settings), settings.embedding_batch_size, show)
 
-    # A moved-aside store took the previous generation with it: nothing there is left to keep.
-    replaced_collections = list(previous.collections) if previous and not summary.set_aside else []
-    try:
-        generation, chunks_name, sentences_name, units_name = write_generation(client, chunks, sentences, units, vectors)
-        write_manifest(
-            settings,
-            Manifest(
-                generation=generation,
-                corpus_hash=fingerprint,
-                model=model,
-                chunker=chunker_signature(settings),
-                chunks_collection=chunks_name,
-                sentences_collection=sentences_name,
-                units_collection=units_name,
-                counts={"chunks": len(chunks), "sentences": len(sentences), "units": len(units), "articles": len(articles)},
-                created=Manifest.new_generation(),
-                previous_collections=replaced_collections,
-            ),
-        )
-    except HamstringBotError:
-        raise
-    except Exception as exc:  # a full disk, a read-only folder, a store that broke while written
-        raise store_problem(exc, settings) from exc
-    # Only now is the generation before the previous one unreferenced; removing it (and any left by a
-    # crashed run) is safe.
-    call_store(lambda: drop_orphans(client, keep=(chunks_name, sentences_name, units_name, *replaced_collections)), settings)
+        # A moved-aside store took the previous generation with it: nothing there is left to keep.
+        replaced_collections = list(previous.collections) if previous and not summary.set_aside else []
+        try:
+            generation, *names = write_generation(client, chunks, sentences, units, vectors)
+            write_manifest(
+                settings,
+                Manifest(
+                    generation=generation,
+                    corpus_hash=fingerprint,
+                    model=model,
+                    chunker=chunker_signature(settings),
+                    chunks_collection=names[0],
+                    sentences_collection=names[1],
+                    units_collection=names[2],
+                    counts={"chunks": len(chunks), "sentences": len(sentences), "units": len(units), "articles": len(articles)},
+                    created=Manifest.new_generation(),
+                    previous_collections=replaced_collections,
+                ),
+            )
+        except HamstringBotError:
+            raise
+        except Exception as exc:  # a full disk, a read-only folder, a store that broke while written
+            raise store_problem(exc, settings) from exc
+        # Only now is the generation before the previous one unreferenced; removing it (and any left by a
+        # crashed run) is safe.
+        call_store(lambda: drop_orphans(client, keep=(*names, *replaced_collections)), settings)
     summary.seconds = time.perf_counter() - started
     return summary
 

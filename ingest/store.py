@@ -3,11 +3,15 @@
 The reading half (core/index.py) only ever sees a manifest that points at complete collections.
 """
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from core.index import COLLECTION_PREFIX, Manifest, collection_names, release_store
+from core.errors import HamstringBotError
+from core.index import COLLECTION_PREFIX, INGEST_LOCK, Manifest, collection_names, release_store
 from core.settings import Settings
 from core.types import Chunk, Unit
 
@@ -69,3 +73,21 @@ def set_aside(settings: Settings) -> Path:
         target = settings.chroma_dir.with_name(f"{settings.chroma_dir.name}.damaged-{stamp}-{n}")
     os.replace(settings.chroma_dir, target)
     return target
+
+
+@contextmanager
+def writing(settings: Settings) -> Iterator[None]:
+    """Hold the ingest lock while the store is written (see core.index.ingest_running): one ingest at a time,
+    and a serving bot keeps off the store until the new generation is live."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / INGEST_LOCK, "a+b") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise HamstringBotError(
+                f"Another ingest is writing the index in {settings.data_dir} right now. Wait for it to finish, then run this again if still needed."
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
