@@ -307,6 +307,7 @@ def earlier_red_flags(snap: Snapshot, question: Question, verdict: RedFlagVerdic
 # What a store failure means while serving: each is logged with its fix; the runner gets an apology.
 STORE_FAILURES = (IndexCorrupt, IndexMissing, IndexStale, StoreUnreachable, StoreUnwritable)
 RELOAD_BACKOFF_S = 2.0  # between attempts to reopen an index that failed, so a burst of questions tries once
+UNREACHABLE_LOG_EVERY_S = 30.0  # a server down for an hour logs its fix every half minute, not per question
 APOLOGY = (
     "Sorry, I can't reach the articles I answer from right now, so I can't answer safely. "
     "Please try again in a minute."
@@ -338,6 +339,7 @@ class Bot:
         self._failed_stamp: int | None = None  # a manifest whose index could not be opened
         self._broken = False  # the snapshot in hand failed under a question
         self._retry_at = 0.0  # monotonic time of the next reopen attempt after a failure
+        self._unreachable_logged = -UNREACHABLE_LOG_EVERY_S
 
     @classmethod
     def load(cls, settings: Settings | None = None, embeddings: Embeddings | None = None) -> "Bot":
@@ -353,7 +355,9 @@ class Bot:
         checked = Snapshot.check(settings, model)  # fail fast, before the model is loaded
         embeddings = QueryCache(embeddings or load_embeddings(settings))
         bot = cls(settings, embeddings, Snapshot.open(settings, model, embeddings, checked=checked), model)
-        bot.ask("What are the hamstrings?")  # warm-up: first real answer is as fast as the rest
+        # Warm-up, so the first real answer is as fast as the rest; a store failing here raises the operator's
+        # error (what to fix), not the runner's apology.
+        answer_question(bot.snapshot, bot.embeddings, check("What are the hamstrings?", None, settings), settings, bot.tuning, bot.symptoms)
         return bot
 
     def ask(self, question: "str | Question", history: Sequence[Message | dict] | None = None) -> Answer:
@@ -378,10 +382,16 @@ class Bot:
         raise AnswerUnavailable(APOLOGY, retry_after=30) from failure
 
     def _note_failure(self, snap: Snapshot, exc: HamstringBotError) -> None:
+        """Log the operator's fix once per episode. An unreachable server needs no reopening (the client
+        reconnects by itself); anything else marks the snapshot broken, so the index is opened again."""
+        state, remedy = remedy_for(exc, self.settings)
         with self._reload:
-            if snap is self.snapshot and not self._broken:
+            if isinstance(exc, StoreUnreachable):
+                if time.monotonic() >= self._unreachable_logged + UNREACHABLE_LOG_EVERY_S:
+                    self._unreachable_logged = time.monotonic()
+                    log.error("questions get an apology while the store is unreachable: %s Fix: %s", exc, remedy)
+            elif snap is self.snapshot and not self._broken:
                 self._broken = True
-                state, remedy = remedy_for(exc, self.settings)
                 log.error("questions get an apology until the index can be read (%s): %s Fix: %s", state, exc, remedy)
 
     def _current(self) -> Snapshot:

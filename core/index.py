@@ -139,9 +139,19 @@ def store_problem(exc: BaseException, settings: Settings) -> HamstringBotError:
     return IndexCorrupt(f"The index {where} is damaged or incomplete ({text}). Rebuild it with: {REBUILD_COMMAND}")
 
 
+_stuck_until: dict[str, tuple[float, str]] = {}  # server URL → (monotonic time, what was said) after a timeout
+
+
 def call_store(call: Callable[[], T], settings: Settings) -> T:
     """Run one call to the store: retried (bounded) when a connection failed or dropped, any failure raised as
-    the HamstringBotError that names the fix. Time is bounded by the client's own timeouts (see open_client)."""
+    the HamstringBotError that names the fix. Time is bounded by the client's own timeouts (see open_client).
+
+    After a server timed out, calls fail at once for one timeout's length: with a stuck server, every
+    question would otherwise hold a worker for the full timeout, and the ones queued behind wait longer still.
+    """
+    url = _server_url(settings)
+    if url in _stuck_until and time.monotonic() < _stuck_until[url][0]:
+        raise StoreUnreachable(_stuck_until[url][1])
     delay = 0.1
     for attempt in range(settings.chroma_retries + 1):
         try:
@@ -150,7 +160,10 @@ def call_store(call: Callable[[], T], settings: Settings) -> T:
             raise
         except Exception as exc:
             if not isinstance(exc, _TRANSIENT) or attempt == settings.chroma_retries:
-                raise store_problem(exc, settings) from exc
+                problem = store_problem(exc, settings)
+                if url and isinstance(exc, httpx.TimeoutException):
+                    _stuck_until[url] = (time.monotonic() + settings.chroma_timeout_s, str(problem))
+                raise problem from exc
             time.sleep(delay)
             delay *= 3
     raise AssertionError("unreachable")  # the loop always returns or raises

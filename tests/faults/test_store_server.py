@@ -131,8 +131,8 @@ def test_a_frozen_then_killed_server_gets_apologies_in_seconds_and_heals_without
         time.sleep(2.0)
         killed = runner.asked_after(killed_at)
         assert killed and all(o.status == 503 for o in killed) and max(o.seconds for o in killed) < 2.0
-        health = wait_until(lambda: (h := served.health()[0])["index"] == "unreachable" and h, 5)
-        assert health and "cannot be reached" in health["reason"] and "ingest" not in health["remedy"], health
+        health = wait_until(lambda: "cannot be reached" in (h := served.health()[0])["reason"] and h, 5)
+        assert health and health["index"] == "unreachable" and "ingest" not in health["remedy"], served.health()[0]
 
         restarted_at = time.monotonic()
         server.start()  # same port, same folder: the collections are still there
