@@ -27,7 +27,19 @@ from bot.tuning import DEFAULT, Tuning
 from bot.understand import QuestionReader, Reading
 from core.embeddings import QueryCache, load_embeddings, model_label
 from core.errors import AnswerUnavailable, HamstringBotError, IndexCorrupt, IndexMissing, IndexStale, StoreUnreachable, StoreUnwritable
-from core.index import BoundedChroma, LiveIndex, call_store, ingest_running, open_fresh_index, read_chunks, read_manifest, remedy_for
+from core.index import (
+    REBUILD_COMMAND,
+    BoundedChroma,
+    LiveIndex,
+    call_store,
+    ingest_running,
+    open_fresh_index,
+    read_chunks,
+    read_manifest,
+    release_store,
+    remedy_for,
+    store_replaced,
+)
 from core.questions import Question, check
 from core.rulefile import verify_quotes
 from core.settings import Settings
@@ -379,7 +391,8 @@ class Bot:
                     return answer_question(fresh, self.embeddings, question, self.settings, self.tuning, self.symptoms)
                 except STORE_FAILURES as exc:
                     self._note_failure(fresh, exc)
-        raise AnswerUnavailable(APOLOGY, retry_after=30) from failure
+        # A server that stopped answering is often back in seconds; a damaged index waits for an operator.
+        raise AnswerUnavailable(APOLOGY, retry_after=10 if isinstance(failure, StoreUnreachable) else 30) from failure
 
     def _note_failure(self, snap: Snapshot, exc: HamstringBotError) -> None:
         """Log the operator's fix once per episode. An unreachable server needs no reopening (the client
@@ -399,6 +412,14 @@ class Bot:
         here without a restart; so is a store that failed under a question and has been repaired since.
         An index that cannot be opened is tried again after RELOAD_BACKOFF_S, or at once when the manifest
         changes again."""
+        if not self._broken and store_replaced(self.settings):
+            # Deleted or moved aside under us: answering from its leftovers in memory would go on touching
+            # the path where an ingest may now be building a new store.
+            self._note_failure(self.snapshot, IndexCorrupt(
+                f"The store {self.settings.chroma_dir} was deleted or replaced while the bot was serving; if no "
+                f"ingest is running, rebuild it with: {REBUILD_COMMAND}"
+            ))
+            release_store(self.settings)
         try:
             stamp = self.settings.manifest_path.stat().st_mtime_ns
         except OSError:
@@ -428,10 +449,12 @@ class Bot:
     def _reopen_due(self, stamp: int | None) -> bool:
         """Open the index again? When the manifest changed (unless that very manifest just failed), or when
         the snapshot in hand failed under a question; never while the manifest is gone or an ingest writes."""
-        if stamp is None or ingest_running(self.settings):
-            return False  # nothing to open yet, or an ingest is writing: its manifest swap says when
+        if stamp is None:
+            return False
         changed = stamp != self._seen_stamp
         if not changed and not self._broken:
             return False
         retrying = stamp == self._failed_stamp or not changed
-        return not retrying or time.monotonic() >= self._retry_at
+        if retrying and time.monotonic() < self._retry_at:
+            return False
+        return not ingest_running(self.settings)  # an ingest writing now will swap the manifest when done

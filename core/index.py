@@ -11,7 +11,6 @@ import errno
 import fcntl
 import hashlib
 import json
-import logging
 import sqlite3
 import threading
 import time
@@ -45,7 +44,6 @@ BUILD_COMMAND = "make ingest  (or: .venv/bin/hamstring-ingest)"
 REBUILD_COMMAND = ".venv/bin/python -m ingest --rebuild  (it keeps the damaged store aside, renamed chroma.damaged-<time>)"
 STORE_FILE = "chroma.sqlite3"
 INGEST_LOCK = ".ingest.lock"  # held by an ingest while it writes; readers then keep off the store
-log = logging.getLogger("hamstring_bot")
 T = TypeVar("T")
 
 
@@ -183,12 +181,26 @@ def _forget_embedded(key: str) -> None:
     Chroma keeps one system per path for the life of the process, and it keeps the files it first opened:
     after the store was deleted and rebuilt, or failed to open, it would keep failing until a restart.
     chromadb 1.5.9 has no public call for one path (clear_system_cache drops every client's, HTTP ones too).
-    In-flight questions keep the old system through their collection objects until they finish.
     """
     with SharedSystemClient._refcount_lock:
-        SharedSystemClient._identifier_to_system.pop(key, None)
+        system = SharedSystemClient._identifier_to_system.pop(key, None)
         SharedSystemClient._identifier_to_refcount.pop(key, None)
     _embedded_identity.pop(key, None)
+    if system is not None:
+        # Stopped, not just forgotten: its SQLite pool would otherwise open new connections by path, and
+        # touch the new store an ingest is building there. A question still on it fails with an apology.
+        try:
+            system.stop()
+        except Exception:  # noqa: BLE001 - half-started or already stopped: nothing left to release
+            pass
+
+
+def store_replaced(settings: Settings) -> bool:
+    """Was the embedded store this process opened deleted, moved aside or replaced since?"""
+    key = str(settings.chroma_dir)
+    if settings.chroma_url or key not in _embedded_identity:
+        return False
+    return _embedded_identity[key] != _file_identity(settings.chroma_dir / STORE_FILE)
 
 
 def release_store(settings: Settings) -> None:

@@ -152,7 +152,7 @@ def run_ingest(
 
     with writing(settings):
         client, summary.set_aside = open_store(settings, rebuild)
-        reuse = plan(client, settings, model, rebuild or summary.set_aside is not None)
+        reuse = plan(client, settings, model, rebuild)
         previous = reuse.previous
         summary.rebuilt = reuse.full
         if not reuse.full and previous.corpus_hash == fingerprint and new_ids == set(reuse.vectors):

@@ -59,12 +59,15 @@ def drop_orphans(client, keep: tuple[str, ...]) -> None:
             client.delete_collection(name)
 
 
-def set_aside(settings: Settings) -> Path:
-    """Move a damaged embedded store out of the way, kept for inspection: data/chroma → data/chroma.damaged-<UTC time>.
+def set_aside(settings: Settings) -> Path | None:
+    """Move a damaged embedded store out of the way, kept for inspection: data/chroma → data/chroma.damaged-<UTC time>
+    (None when there was no store folder left to move).
 
     A rename, not a copy: it is instant whatever the size, and needs no free space on a full disk.
     """
     release_store(settings)
+    if not settings.chroma_dir.exists():
+        return None
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     target = settings.chroma_dir.with_name(f"{settings.chroma_dir.name}.damaged-{stamp}")
     n = 1
