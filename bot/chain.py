@@ -406,6 +406,9 @@ class Bot:
             elif snap is self.snapshot and not self._broken:
                 self._broken = True
                 log.error("questions get an apology until the index can be read (%s): %s Fix: %s", state, exc, remedy)
+                # Stop the store in hand: left running, it reconnects by path, and would touch the new store
+                # an ingest --rebuild builds there. Questions fail at once until the index is reopened.
+                release_store(self.settings)
 
     def _current(self) -> Snapshot:
         """The snapshot to answer from. A re-run ingest swaps the manifest, and the new index is picked up
@@ -419,7 +422,6 @@ class Bot:
                 f"The store {self.settings.chroma_dir} was deleted or replaced while the bot was serving; if no "
                 f"ingest is running, rebuild it with: {REBUILD_COMMAND}"
             ))
-            release_store(self.settings)
         try:
             stamp = self.settings.manifest_path.stat().st_mtime_ns
         except OSError:
