@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from core.errors import HamstringBotError
-from core.index import COLLECTION_PREFIX, INGEST_LOCK, Manifest, collection_names, release_store
+from core.index import COLLECTION_PREFIX, INGEST_LOCK, Manifest, collection_names, release_store, store_problem
 from core.settings import Settings
 from core.types import Chunk, Unit
 
@@ -82,8 +82,12 @@ def set_aside(settings: Settings) -> Path | None:
 def writing(settings: Settings) -> Iterator[None]:
     """Hold the ingest lock while the store is written (see core.index.ingest_running): one ingest at a time,
     and a serving bot keeps off the store until the new generation is live."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.data_dir / INGEST_LOCK, "a+b") as fh:
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fh = open(settings.data_dir / INGEST_LOCK, "a+b")
+    except OSError as exc:  # a read-only or full disk: say so, with the fix
+        raise store_problem(exc, settings) from exc
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
