@@ -40,7 +40,8 @@ class Health(BaseModel):
     index: str = Field(
         "fresh",
         description="fresh, missing, stale (rebuild from the articles), damaged (--rebuild), unreachable (the Chroma "
-        "server is down or stuck: nothing to rebuild), unwritable (disk full or read-only), broken (corpus or rules), checking.",
+        "server is down or stuck: nothing to rebuild), unwritable (disk full or read-only), building (an ingest is "
+        "writing), broken (corpus or rules), checking.",
     )
     reason: str = Field(description="Why the index is or is not fresh.")
     remedy: str | None = Field(None, description="What an operator should do, when something is wrong.")
