@@ -7,6 +7,7 @@ result; `answer_question` wires them in a few lines, and `Bot` only keeps the cu
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,8 +27,20 @@ from bot.tuning import DEFAULT, Tuning
 from bot.understand import QuestionReader, Reading
 from bot.unit_questions import ask_vectors, load_unit_questions
 from core.embeddings import QueryCache, load_embeddings, model_label
-from core.errors import HamstringBotError
-from core.index import LiveIndex, open_fresh_index, read_chunks, read_manifest
+from core.errors import AnswerUnavailable, HamstringBotError, IndexCorrupt, IndexMissing, IndexStale, StoreUnreachable, StoreUnwritable
+from core.index import (
+    REBUILD_COMMAND,
+    BoundedChroma,
+    LiveIndex,
+    call_store,
+    ingest_running,
+    open_fresh_index,
+    read_chunks,
+    read_manifest,
+    release_store,
+    remedy_for,
+    store_replaced,
+)
 from core.questions import Question, check
 from core.rulefile import verify_quotes
 from core.settings import Settings
@@ -126,11 +139,12 @@ class Snapshot:
         `checked` is a result of `check` already in hand."""
         stamp, articles, live = checked or cls.check(settings, model)
         rules = Rules.load(settings, articles)
-        chunks = read_chunks(live.chunks)
-        sentences, vectors = read_chunks(live.sentences, with_vectors=True)
-        units, unit_vectors = read_chunks(live.units, with_vectors=True, record=Unit)
+        chunks = call_store(lambda: read_chunks(live.chunks), settings)
+        sentences, vectors = call_store(lambda: read_chunks(live.sentences, with_vectors=True), settings)
+        units, unit_vectors = call_store(lambda: read_chunks(live.units, with_vectors=True, record=Unit), settings)
         asks = ask_vectors(load_unit_questions(settings.unit_questions_path, units), embeddings.embed_documents)
-        store = Chroma(
+        store = BoundedChroma(
+            settings,
             client=live.client,
             collection_name=live.manifest.chunks_collection,
             embedding_function=embeddings,
@@ -308,11 +322,23 @@ def earlier_red_flags(snap: Snapshot, question: Question, verdict: RedFlagVerdic
 # ---- the bot ----------------------------------------------------------------------------------------
 
 
+# What a store failure means while serving: each is logged with its fix; the runner gets an apology.
+STORE_FAILURES = (IndexCorrupt, IndexMissing, IndexStale, StoreUnreachable, StoreUnwritable)
+RELOAD_BACKOFF_S = 2.0  # between attempts to reopen an index that failed, so a burst of questions tries once
+UNREACHABLE_LOG_EVERY_S = 30.0  # a server down for an hour logs its fix every half minute, not per question
+APOLOGY = (
+    "Sorry, I can't reach the articles I answer from right now, so I can't answer safely. "
+    "Please try again in a minute."
+)
+
+
 class Bot:
     """Answers a runner's questions from the five articles, with citations and guardrails.
 
     Answers run in parallel; only picking up a re-ingested index takes a lock, and it swaps the snapshot
-    in one assignment, so a question in flight finishes on the snapshot it started with.
+    in one assignment, so a question in flight finishes on the snapshot it started with. When the store
+    fails under a question (deleted, damaged, a server down), the runner gets `AnswerUnavailable` (an
+    apology), the log the operator's fix, and the index is reopened as soon as it can be: no restart.
 
     Use: `Bot.load().ask("Should I stretch after a run?").conflicts[0].topic` is
     'Static stretching of the hamstrings' (tests/bot/test_bot_integration.py runs it).
@@ -328,10 +354,15 @@ class Bot:
         self.symptoms = CachedEmbed(embeddings)
         self._seen_stamp = snapshot.stamp
         self._reload = threading.Lock()
+        self._failed_stamp: int | None = None  # a manifest whose index could not be opened
+        self._broken = False  # the snapshot in hand failed under a question
+        self._retry_at = 0.0  # monotonic time of the next reopen attempt after a failure
+        self._unreachable_logged = -UNREACHABLE_LOG_EVERY_S
 
     @classmethod
     def load(cls, settings: Settings | None = None, embeddings: Embeddings | None = None) -> "Bot":
-        """Open the live index (IndexMissing / IndexStale / IndexCorrupt say what to run) and warm up."""
+        """Open the live index (IndexMissing / IndexStale / IndexCorrupt / StoreUnreachable say what to do)
+        and warm up."""
         settings = settings or Settings()
         # With an injected embedder (tests), trust whatever model the index says it was built with.
         if embeddings is None:
@@ -342,31 +373,96 @@ class Bot:
         checked = Snapshot.check(settings, model)  # fail fast, before the model is loaded
         embeddings = QueryCache(embeddings or load_embeddings(settings))
         bot = cls(settings, embeddings, Snapshot.open(settings, model, embeddings, checked=checked), model)
-        bot.ask("What are the hamstrings?")  # warm-up: first real answer is as fast as the rest
+        # Warm-up, so the first real answer is as fast as the rest; a store failing here raises the operator's
+        # error (what to fix), not the runner's apology.
+        answer_question(bot.snapshot, bot.embeddings, check("What are the hamstrings?", None, settings), settings, bot.tuning, bot.symptoms)
         return bot
 
     def ask(self, question: "str | Question", history: Sequence[Message | dict] | None = None) -> Answer:
         """Answer one question; `history` is the conversation so far, oldest first. A `Question` is already
-        checked (core.questions.check) and carries its history."""
+        checked (core.questions.check) and carries its history. AnswerUnavailable (a readable apology) when
+        the index cannot be read."""
         if not isinstance(question, Question):
             question = check(question, history, self.settings)
-        return answer_question(self._current(), self.embeddings, question, self.settings, self.tuning, self.symptoms)
+        snap = self._current()
+        try:
+            return answer_question(snap, self.embeddings, question, self.settings, self.tuning, self.symptoms)
+        except STORE_FAILURES as exc:
+            failure = exc
+        self._note_failure(snap, failure)
+        if not isinstance(failure, StoreUnreachable):  # a stuck server would only make the runner wait twice
+            fresh = self._current()
+            if fresh is not snap:  # the store was rebuilt under this question: answer from the new one
+                try:
+                    return answer_question(fresh, self.embeddings, question, self.settings, self.tuning, self.symptoms)
+                except STORE_FAILURES as exc:
+                    self._note_failure(fresh, exc)
+        # A server that stopped answering is often back in seconds; a damaged index waits for an operator.
+        raise AnswerUnavailable(APOLOGY, retry_after=10 if isinstance(failure, StoreUnreachable) else 30) from failure
+
+    def _note_failure(self, snap: Snapshot, exc: HamstringBotError) -> None:
+        """Log the operator's fix once per episode. An unreachable server needs no reopening (the client
+        reconnects by itself); anything else marks the snapshot broken, so the index is opened again."""
+        state, remedy = remedy_for(exc, self.settings)
+        with self._reload:
+            if isinstance(exc, StoreUnreachable):
+                if time.monotonic() >= self._unreachable_logged + UNREACHABLE_LOG_EVERY_S:
+                    self._unreachable_logged = time.monotonic()
+                    log.error("questions get an apology while the store is unreachable: %s Fix: %s", exc, remedy)
+            elif snap is self.snapshot and not self._broken:
+                self._broken = True
+                log.error("questions get an apology until the index can be read (%s): %s Fix: %s", state, exc, remedy)
+                # Stop the store in hand: left running, it reconnects by path, and would touch the new store
+                # an ingest --rebuild builds there. Questions fail at once until the index is reopened.
+                release_store(self.settings)
 
     def _current(self) -> Snapshot:
-        """The snapshot to answer from: a re-run ingest swaps the manifest, and the new index is picked up
-        here without a restart. If it cannot be opened, keep answering from the one in hand (ingest keeps
-        it until the next swap) and say why once."""
+        """The snapshot to answer from. A re-run ingest swaps the manifest, and the new index is picked up
+        here without a restart; so is a store that failed under a question and has been repaired since.
+        An index that cannot be opened is tried again after RELOAD_BACKOFF_S, or at once when the manifest
+        changes again."""
+        if not self._broken and store_replaced(self.settings):
+            # Deleted or moved aside under us: answering from its leftovers in memory would go on touching
+            # the path where an ingest may now be building a new store.
+            self._note_failure(self.snapshot, IndexCorrupt(
+                f"The store {self.settings.chroma_dir} was deleted or replaced while the bot was serving; if no "
+                f"ingest is running, rebuild it with: {REBUILD_COMMAND}"
+            ))
         try:
             stamp = self.settings.manifest_path.stat().st_mtime_ns
         except OSError:
-            return self.snapshot
-        if stamp == self._seen_stamp:
+            stamp = None  # no manifest (the data folder was deleted): nothing newer to open yet
+        if not self._reopen_due(stamp):
             return self.snapshot
         with self._reload:
-            if stamp != self._seen_stamp:
-                try:
-                    self.snapshot = Snapshot.open(self.settings, self.model, self.embeddings, self.tuning)
-                except HamstringBotError as exc:
-                    log.warning("index changed but could not be reloaded; still answering from the previous one: %s", exc)
-                self._seen_stamp = stamp
+            if not self._reopen_due(stamp):
+                return self.snapshot  # another thread reopened (or just tried) while this one waited
+            try:
+                self.snapshot = Snapshot.open(self.settings, self.model, self.embeddings, self.tuning)
+            except HamstringBotError as exc:
+                self._failed_stamp, self._retry_at = stamp, time.monotonic() + RELOAD_BACKOFF_S
+                state, remedy = remedy_for(exc, self.settings)
+                if self._broken:
+                    log.warning("the index still cannot be read (%s): %s Fix: %s", state, exc, remedy)
+                else:
+                    log.warning(
+                        "the index changed but the new one cannot be opened (%s): %s Fix: %s. Answering from the "
+                        "generation opened before, as long as it can be read.", state, exc, remedy,
+                    )
+                return self.snapshot
+            self._seen_stamp, self._failed_stamp, self._broken = self.snapshot.stamp, None, False
+            log.warning("index reopened: answering from generation %s", self.snapshot.version)
         return self.snapshot
+
+    def _reopen_due(self, stamp: int | None) -> bool:
+        """Open the index again? When the manifest changed (unless that very manifest just failed), or when
+        the snapshot in hand failed under a question; never while the manifest is gone or an ingest writes."""
+        if stamp is None:
+            return False
+        changed = stamp != self._seen_stamp
+        if not changed and not self._broken:
+            return False
+        retrying = stamp == self._failed_stamp or not changed
+        if retrying and time.monotonic() < self._retry_at:
+            return False
+        return not ingest_running(self.settings)  # an ingest writing now will swap the manifest when done

@@ -30,3 +30,20 @@ class RulesError(HamstringBotError):
 
 class BadQuestion(HamstringBotError):
     """The question cannot be answered as sent (empty, too long, bad history)."""
+
+
+class StoreUnreachable(HamstringBotError):
+    """The Chroma server did not answer in time or refused the connection: nothing to rebuild, start it."""
+
+
+class StoreUnwritable(HamstringBotError):
+    """The index cannot be written: the disk is full, or the folder is read-only."""
+
+
+class AnswerUnavailable(HamstringBotError):
+    """A question could not be answered because the index could not be read. The message is for the runner;
+    the log holds the operator's remedy. `retry_after` is a hint in seconds."""
+
+    def __init__(self, message: str, retry_after: int = 30):
+        super().__init__(message)
+        self.retry_after = retry_after

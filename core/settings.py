@@ -21,6 +21,15 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Folder for the Chroma store, the index manifest and feedback.")
     chroma_url: str | None = Field(None, description="URL of a Chroma server (http://host:port); unset uses the embedded store under data_dir.")
+    chroma_timeout_s: float = Field(
+        3.0, gt=0, le=60, description="Seconds one call to the Chroma server may take before the store is reported unreachable."
+    )
+    chroma_retries: int = Field(
+        2, ge=0, le=5, description="Extra attempts for a Chroma call whose connection failed or dropped (not for one that timed out)."
+    )
+    health_max_age_s: float = Field(
+        2.0, gt=0, description="/api/health reports a status at most this old; a newer one is checked in the background."
+    )
 
     # Embedding
     embedding_model: str | None = Field(

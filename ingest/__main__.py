@@ -1,12 +1,13 @@
 """`python -m ingest`: validate the corpus and its rule files' quotes, then build or update the index.
 
-Exit status 0 on success, 2 on a corpus or rules problem (printed one line each, index untouched).
+Exit status 0 on success, 2 on a corpus or rules problem (printed one line each, index untouched), 1 when
+the store cannot be read or written (one line naming the fix: --rebuild, a server to start, disk space).
 """
 
 import argparse
 import sys
 
-from core.errors import HamstringBotError
+from core.errors import CorpusError, HamstringBotError, RulesError
 from core.settings import Settings
 from ingest.clean import write_articles
 from ingest.pipeline import run_ingest
@@ -25,9 +26,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"wrote {path}")
         summary = run_ingest(settings, rebuild=args.rebuild, progress=None if not args.quiet else False)
         print(summary.line())
-    except HamstringBotError as exc:
+    except (CorpusError, RulesError) as exc:
         print(f"ingest failed, index left as it was:\n{exc}", file=sys.stderr)
         return 2
+    except HamstringBotError as exc:  # the store: damaged, unreachable, unwritable
+        print(f"ingest failed: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("ingest interrupted; the previous index is still the live one. Run it again to finish.", file=sys.stderr)
         return 130

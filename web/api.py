@@ -14,7 +14,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from core.errors import BadQuestion
+from core.errors import AnswerUnavailable, BadQuestion
+from core.index import StatusWatch
 from core.questions import Question, check
 from core.settings import Settings
 from core.types import Answer, Message
@@ -36,7 +37,14 @@ class AskRequest(BaseModel):
 class Health(BaseModel):
     status: str = Field(description='"ok" when the index is present and fresh, else "degraded".')
     index_fresh: bool
+    index: str = Field(
+        "fresh",
+        description="fresh, missing, stale (rebuild from the articles), damaged (--rebuild), unreachable (the Chroma "
+        "server is down or stuck: nothing to rebuild), unwritable (disk full or read-only), building (an ingest is "
+        "writing), broken (corpus or rules), checking.",
+    )
     reason: str = Field(description="Why the index is or is not fresh.")
+    remedy: str | None = Field(None, description="What an operator should do, when something is wrong.")
     corpus_version: str | None = Field(description="Hash of the corpus the index was built from.")
     model: str | None = Field(description="Embedding model of the index.")
     gradio: str = gr.__version__
@@ -71,14 +79,23 @@ def api_routes(settings: Settings, ask: Callable[[Question], Answer], index_stat
         except BadQuestion as exc:
             return JSONResponse(status_code=422, content={"detail": str(exc)})
 
+    # The check runs in a worker thread and is reused for a moment, so health answers at once however
+    # slow or stuck the store is, and a crowd of health checks costs one look at the index.
+    watch = StatusWatch(
+        lambda: index_status(settings), max_age_s=settings.health_max_age_s, stuck_after_s=settings.chroma_timeout_s + 0.5
+    )
+
     @router.get("/api/health", summary="Index health", response_model=Health)
     def api_health():
-        """Whether the search index is present and matches the corpus, and which corpus and model it holds."""
-        status = index_status(settings)
+        """Whether the search index is present and matches the corpus, and which corpus and model it holds;
+        when not, what is wrong (`index`) and what to do (`remedy`). Answers within a second whatever the store does."""
+        status = watch.current()
         return Health(
             status="ok" if status.fresh else "degraded",
             index_fresh=status.fresh,
+            index=getattr(status, "state", "fresh" if status.fresh else "broken"),
             reason=status.reason,
+            remedy=getattr(status, "remedy", None),
             corpus_version=status.corpus_hash,
             model=status.model,
         )
@@ -114,6 +131,11 @@ def install_error_handlers(app: FastAPI) -> None:
             # FastAPI's only 400 here is a body it cannot decode, e.g. bytes that are not UTF-8.
             return JSONResponse(status_code=422, content={"detail": "The request body must be JSON encoded as UTF-8."})
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
+
+    @app.exception_handler(AnswerUnavailable)
+    async def index_unavailable(request: Request, exc: AnswerUnavailable) -> JSONResponse:
+        # The index could not be read (the log names the operator's fix): an apology and when to retry, not a 500.
+        return JSONResponse(status_code=503, headers={"Retry-After": str(exc.retry_after)}, content={"detail": str(exc)})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -118,7 +118,9 @@ def test_health_reports_index_corpus_and_model(client):
     assert health == {
         "status": "ok",
         "index_fresh": True,
+        "index": "fresh",
         "reason": "fresh",
+        "remedy": None,
         "corpus_version": "0123456789abcdef",
         "model": "fake-embedder",
         "gradio": "6.31.0",

@@ -103,7 +103,7 @@ def test_missing_corrupt_and_stale_index_errors_say_what_to_run(real_settings, t
     broken = tmp_path / "broken"
     shutil.copytree(real_settings.data_dir, broken)
     shutil.rmtree(broken / "chroma")
-    with pytest.raises(IndexCorrupt, match="make ingest"):
+    with pytest.raises(IndexCorrupt, match="missing.*python -m ingest --rebuild"):
         Bot.load(Settings(data_dir=broken))
     (broken / "index-manifest.json").write_text("garbage")
     with pytest.raises(IndexCorrupt, match="unreadable"):

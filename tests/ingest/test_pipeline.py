@@ -129,12 +129,14 @@ def test_missing_stale_and_corrupt_indexes_say_what_to_run(tiny_settings):
     write_article(tiny_settings.articles_dir, "alpha", body="Changed text about hamstrings.")
     with pytest.raises(IndexStale, match="articles changed"):
         live(tiny_settings)
+    assert index_status(tiny_settings, model=MODEL).state == "stale"
     ingest(tiny_settings)
     tiny_settings.manifest_path.write_text("{ not json", encoding="utf-8")
     with pytest.raises(IndexCorrupt, match="unreadable"):
         live(tiny_settings)
     status = index_status(tiny_settings, model=MODEL)
-    assert not status.fresh and "make ingest" in status.reason
+    assert (status.fresh, status.state) == (False, "damaged")
+    assert "--rebuild" in status.reason and "--rebuild" in status.remedy
 
 
 def test_manifest_promising_more_than_the_store_holds_is_corrupt(tiny_settings):
@@ -142,5 +144,10 @@ def test_manifest_promising_more_than_the_store_holds_is_corrupt(tiny_settings):
     data = json.loads(tiny_settings.manifest_path.read_text())
     data["counts"]["sentences"] += 5
     tiny_settings.manifest_path.write_text(json.dumps(data))
-    with pytest.raises(IndexCorrupt, match="manifest promises"):
+    with pytest.raises(IndexCorrupt, match="manifest promises.*--rebuild"):
         live(tiny_settings)
+    status = index_status(tiny_settings, model=MODEL)
+    assert status.state == "damaged" and "--rebuild" in status.remedy and "make ingest" not in status.remedy
+    # A plain ingest no longer trusts the lying manifest either: it writes a generation that matches one.
+    assert ingest(tiny_settings).rebuilt
+    live(tiny_settings)
