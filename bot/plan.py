@@ -68,11 +68,13 @@ class AnswerPlanner:
         min_relevance: float = 0.3,
         tuning: Tuning = DEFAULT,
         unless_also: frozenset[str] = frozenset(),
+        referral: re.Pattern | None = None,
     ):
         self.bank = bank
         self.time_statement = time_statement
         self.mismatched = mismatched  # runner's situation → unit situations whose advice is wrong for it
         self.unless_also = unless_also  # ... unless the runner also says they are in one of these
+        self.referral = referral  # "make an appointment with a massage therapist": no answer to "I can't afford one"
         self.min_relevance = min_relevance
         self.tuning = tuning
 
@@ -161,6 +163,8 @@ class AnswerPlanner:
         for n, unit in enumerate(bank.units):
             if unit.kind in NEVER_SAID:
                 continue
+            if reading and reading.no_professional and self.referral and self.referral.search(unit.text):
+                continue  # they said they can't see one: telling them to book one doesn't answer them
             heading = bank.heading_terms[n]
             best, closest = -np.inf, float(whole[n])
             for i in bank.members[n] or []:

@@ -44,6 +44,8 @@ class QuestionsFile(RuleModel):
     mismatched: dict[str, list[str]]
     unless_also: list[str]
     not_said: Text
+    no_professional: Text
+    referral: Text
     prevention: Text
     assessed: Text
     self_care: Text
@@ -66,6 +68,7 @@ class Reading:
     small_talk: str | None  # greeting, thanks, goodbye
     ask: str = ""  # the asking part of the message ("how do i massage my own hamstring?"), in the articles' words
     prevention: bool = False  # asks how to prevent a problem: prevention advice fits whatever the situation
+    no_professional: bool = False  # can't see a professional (cost, wait): what they can do themselves leads
 
 
 def _whole_words(expression: str) -> re.Pattern:
@@ -87,6 +90,8 @@ class QuestionReader:
         self.time_statement = re.compile(file.time_statement, re.I)
         self.assessed = _whole_words(file.assessed)
         self.prevention = _whole_words(file.prevention)
+        self.no_professional = _whole_words(file.no_professional)
+        self.referral = re.compile(file.referral, re.I)
         self.not_said = re.compile(rf"\b(?:{file.not_said})$")
         self.self_care = _whole_words(file.self_care)
         self.not_a_topic = frozenset(file.not_a_topic.split()) | STOPWORDS
@@ -143,9 +148,10 @@ class QuestionReader:
         unnamed = tuple(dict.fromkeys((w, self.means[w].means) for w in found if not self.means[w].named))
         gap = self._gap(question.text, vocabulary, corpus_text)
         prevention = bool(self.prevention.search(text))
+        no_professional = bool(self.no_professional.search(everything))
         return Reading(
             intent=intent, situations=situations, expansion=expansion, unnamed=unnamed, gap=gap, small_talk=small_talk,
-            ask=self.normalise(ask, vocabulary), prevention=prevention,
+            ask=self.normalise(ask, vocabulary), prevention=prevention, no_professional=no_professional,
         )
 
     def _said(self, pattern: re.Pattern, text: str) -> bool:

@@ -200,6 +200,16 @@ def test_a_unit_known_to_answer_the_question_leads(parts):
     planner = snap.generator
     moved = dataclasses.replace(snap, generator=type(planner)(
         bank, planner.time_statement, planner.mismatched, planner.min_relevance, dataclasses.replace(DEFAULT, ask_weight=5.0), planner.unless_also,
+        planner.referral,
     ))
     after = answer_question(moved, embeddings, question, settings).lead.text
     assert after != before and after.split("\n")[0][:40] in units[target].text
+
+
+def test_a_runner_who_cannot_afford_a_therapist_is_not_told_to_book_one(parts):
+    settings, embeddings, snap = parts
+    for text in ("cant afford a massage therapist rn, how do i massage my own hamstring?", "physio is booked out for weeks, how do I massage my hamstrings myself?"):
+        answer = answer_question(snap, embeddings, check(text, [], settings), settings)
+        said = " ".join(p.text for p in [answer.lead, *answer.items] if p)
+        assert answer.lead and not snap.rules.questions.referral.search(said), said
+

@@ -116,3 +116,22 @@ def test_situations_said_and_not_said(text, situations):
 def test_advice_for_a_situation_the_runner_also_states_is_not_kept_from_them():
     assert READER.unless_also == {"returning"}
     assert "sore" not in READER.unless_also  # "pulled it yesterday, it's sore" stays a fresh injury
+
+
+@pytest.mark.parametrize(
+    "text, no_professional",
+    [
+        ("cant afford a massage therapist rn, how do i massage my own hamstring?", True),
+        ("physio is booked out for 3 wks, what can I do myself?", True),
+        ("back of my leg sore for 2 yrs. can't afford a physio. options?", True),
+        ("should I see a physio or a massage therapist?", False),
+        ("is a sports massage worth the money?", False),
+    ],
+)
+def test_a_runner_who_cannot_see_a_professional_is_noticed(text, no_professional):
+    assert read(text).no_professional is no_professional
+
+
+def test_referral_passages_are_recognised():
+    assert READER.referral.search("make an appointment with a licensed massage therapist")
+    assert not READER.referral.search("Massage your hamstrings with your thumbs.")
