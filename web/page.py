@@ -159,44 +159,46 @@ def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: Fee
         for a in articles
     )
     with gr.Blocks(title="Hamstring help for runners", analytics_enabled=False) as page:
-        gr.HTML(
-            '<header class="hb-header"><h1>Hamstring help for runners</h1>'
-            "<p>Ask about hamstring pain, tightness or injury. Every answer quotes its sources.</p></header>"
-        )
-        turns = gr.State([])
-        chatbot = gr.Chatbot(
-            label="Conversation",
-            show_label=False,
-            elem_id="hb-chat",
-            height=None,  # grows with the conversation: the page scrolls, not a box inside it
-            min_height=320,
-            autoscroll=False,  # the page scrolls to the newest question itself (QUESTION_TOP_JS)
-            examples=[{"text": q} for q in EXAMPLES],
-            placeholder="**Ask a question** about hamstring pain in running, or pick an example.",
-            feedback_options=("Like", "Dislike"),
-            buttons=[],  # a copy button would copy the rendering's HTML, not the answer
-            sanitize_html=True,
-            latex_delimiters=[],
-        )
-        notice = gr.Markdown("", elem_id="hb-notice")
-        with gr.Row(equal_height=False, elem_id="hb-ask-row"):
-            textbox = gr.Textbox(
-                label="Your question",
-                placeholder="e.g. How do I strengthen my hamstrings?",
-                lines=1,
-                max_lines=6,
-                scale=5,
-                autofocus=False,
-                elem_id="hb-question",
+        # One outer column with an id: chat.css scopes every rule under it, which outranks a club theme.
+        with gr.Column(elem_id="hb-root"):
+            gr.HTML(
+                '<header class="hb-header"><h1>Hamstring help for runners</h1>'
+                "<p>Ask about hamstring pain, tightness or injury. Every answer quotes its sources.</p></header>"
             )
-            send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="hb-send")
-        clear = gr.Button("Clear conversation", variant="secondary", size="sm", elem_id="hb-clear")
-        gr.HTML(
-            '<footer class="hb-footer"><p><strong>What this is:</strong> general information drawn from five '
-            f"articles about hamstring pain in runners (each opens in a new tab):</p><ul>{footer}</ul>"
-            '<p class="hb-disclaimer">It is not a diagnosis or medical advice. If pain is severe, sudden or not '
-            "improving, see a physiotherapist or doctor.</p></footer>"
-        )
+            turns = gr.State([])
+            chatbot = gr.Chatbot(
+                label="Conversation",
+                show_label=False,
+                elem_id="hb-chat",
+                height=None,  # grows with the conversation: the page scrolls, not a box inside it
+                min_height=320,
+                autoscroll=False,  # the page scrolls to the newest question itself (QUESTION_TOP_JS)
+                examples=[{"text": q} for q in EXAMPLES],
+                placeholder="**Ask a question** about hamstring pain in running, or pick an example.",
+                feedback_options=("Like", "Dislike"),
+                buttons=[],  # a copy button would copy the rendering's HTML, not the answer
+                sanitize_html=True,
+                latex_delimiters=[],
+            )
+            notice = gr.Markdown("", elem_id="hb-notice")
+            with gr.Row(equal_height=False, elem_id="hb-ask-row"):
+                textbox = gr.Textbox(
+                    label="Your question",
+                    placeholder="e.g. How do I strengthen my hamstrings?",
+                    lines=1,
+                    max_lines=6,
+                    scale=5,
+                    autofocus=False,
+                    elem_id="hb-question",
+                )
+                send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="hb-send")
+            clear = gr.Button("Clear conversation", variant="secondary", size="sm", elem_id="hb-clear")
+            gr.HTML(
+                '<footer class="hb-footer"><p><strong>What this is:</strong> general information drawn from five '
+                f"articles about hamstring pain in runners (each opens in a new tab):</p><ul>{footer}</ul>"
+                '<p class="hb-disclaimer">It is not a diagnosis or medical advice. If pain is severe, sudden or not '
+                "improving, see a physiotherapist or doctor.</p></footer>"
+            )
 
         outputs = [chatbot, turns, textbox, notice]
         asked = [textbox.submit, send.click]

@@ -50,7 +50,7 @@ class _Drawing:
 
     def markers(self, numbers: list[int]) -> str:
         """`[n]` markers as links to their citations under Sources (the browser opens a <details> it is sent to)."""
-        return "".join(f' <a class="hb-marker" href="#{self.anchor(n)}" aria-label="source {n}">[{n}]</a>' for n in numbers)
+        return "".join(f' <a class="hb-marker" href="#{self.anchor(n)}">[{n}]</a>' for n in numbers)
 
     def said(self, part: Part) -> str:
         return esc(inline(part.text)) + self.markers(part.citations)
