@@ -53,21 +53,25 @@ PAGE_JS = """() => {
   };
   const contrast = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
   const setUp = (header) => {
-    const root = header.closest('.gradio-container') || document.body;
+    const root = header.closest('#hb-root') || document.body;
     if (root.dataset.hbReady) return;
     root.dataset.hbReady = '1';
+    // The bot's own page is a <gradio-app> too, without src; an embed on a club's page has one.
     const app = header.closest('gradio-app');
-    const base = app ? new URL((app.getAttribute('src') || '').replace(/\\/?$/, '/'), location.href) : new URL('./', location.href);
+    const embedded = app && app.hasAttribute('src');
+    const base = embedded ? new URL(app.getAttribute('src').replace(/\\/?$/, '/'), location.href) : new URL('./', location.href);
     const query = new URLSearchParams(location.search);
-    const setting = (name) => (app ? app.getAttribute('data-' + name) : query.get(name)) || '';
+    const setting = (name) => (embedded ? app.getAttribute('data-' + name) : query.get(name)) || '';
     const title = setting('title').trim().slice(0, 80);
     if (title) header.querySelector('h1').textContent = title;
     const accent = setting('accent').trim();
     if (/^#[0-9a-fA-F]{6}$/.test(accent)) {
       const l = luminance(accent);
       const ink = contrast(l, 1) >= contrast(l, luminance('#111827')) ? '#ffffff' : '#111827';
-      root.style.setProperty('--hb-accent', accent);
-      root.style.setProperty('--hb-on-accent', ink);
+      // On the element Gradio doesn't redraw (it rewrites its own elements' style attributes).
+      const holder = app || document.documentElement;
+      holder.style.setProperty('--hb-club-accent', accent);
+      holder.style.setProperty('--hb-club-on-accent', ink);
     }
     const fix = () => root.querySelectorAll('a[href^="articles/"]').forEach(a => {
       a.href = new URL(a.getAttribute('href'), base).href;

@@ -89,10 +89,10 @@ class _Drawing:
     def citation(self, c: Citation) -> str:
         section = f" — {esc(c.section)}" if c.section else ""
         href = self.link(c)
-        opener = (f'<a class="hb-open-article" href="{esc(href)}" target="_blank" rel="noopener">'
-                  "Read it in the article</a>") if href else ""
+        opener = (f'<p class="hb-source"><a class="hb-open-article" href="{esc(href)}" target="_blank" rel="noopener">'
+                  "Read it in the article</a></p>") if href else ""
         return (f'<details class="hb-citation" id="{self.anchor(c.n)}"><summary>[{c.n}] {esc(c.title)}{section}</summary>'
-                f'<blockquote>{esc(c.quote)}</blockquote><p class="hb-source">{opener}</p></details>')
+                f"<blockquote>{esc(c.quote)}</blockquote>{opener}</details>")
 
     def blocks(self, first: bool) -> list[str]:
         a = self.answer
