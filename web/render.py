@@ -16,7 +16,7 @@ from core.types import Answer, Citation, Conflict, Notice, Part
 # No blank line may appear in a message: the chat hands the HTML to a Markdown renderer, and a blank line
 # would end the HTML block there.
 
-SHORT_REMINDER = "Not a diagnosis; if in doubt, see a physio or doctor."
+SHORT_REMINDER = "Not a diagnosis; if in doubt, see a physio."  # one line in a phone-wide embed
 Linker = Callable[[Citation], str]
 
 
