@@ -7,9 +7,10 @@ article body; the page marks exactly `body[S:E]`. Markdown is drawn by markdown-
 import html
 import re
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import quote as url_quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from markdown_it import MarkdownIt
 
@@ -175,11 +176,18 @@ def not_found_page(source_id: str, shelf: Shelf) -> str:
     )
 
 
-def parse_span(body: str, start: int | None, end: int | None) -> tuple[int, int] | None:
-    """The span to highlight, or None when it is missing or lies outside the body."""
-    if start is None or end is None or not 0 <= start < end <= len(body):
+def parse_span(body: str, start: str | None, end: str | None) -> tuple[int, int] | None:
+    """The span to highlight, or None when it is missing, not two whole numbers, or outside the body.
+
+    A link that is old or hand-edited still opens the article, just without a highlight.
+
+    >>> parse_span("Rest first.", "5", "11"), parse_span("Rest first.", "x", "3"), parse_span("Rest.", "0", "99")
+    ((5, 11), None, None)
+    """
+    if not (start and end and start.isdigit() and end.isdigit()):
         return None
-    return start, end
+    first, last = int(start), int(end)
+    return (first, last) if 0 <= first < last <= len(body) else None
 
 
 def article_routes(shelf: Shelf) -> APIRouter:
@@ -187,7 +195,11 @@ def article_routes(shelf: Shelf) -> APIRouter:
 
     @router.get("/articles/{source_id}", response_class=HTMLResponse, summary="Read an article", tags=["articles"],
                 responses={404: {"description": "No article with that id; the page lists the ones there are."}})
-    def read_article(source_id: str, start: int | None = None, end: int | None = None) -> HTMLResponse:
+    def read_article(
+        source_id: str,
+        start: Annotated[str | None, Query(description="Character offset in the article body where the quote starts.")] = None,
+        end: Annotated[str | None, Query(description="Character offset where the quote ends (exclusive).")] = None,
+    ) -> HTMLResponse:
         """One article as a readable page; with `start` and `end`, that span of its body is highlighted (`#quote`)."""
         article = shelf.articles.get(source_id)
         if article is None:

@@ -116,7 +116,7 @@ def test_the_route_highlights_the_span_it_is_given(client, shelf):
     assert "".join(m for m in page.marked if m != "highlighted passage") == quote
 
 
-@pytest.mark.parametrize("query", ["start=50&end=10", "start=0&end=99999999", "start=-5&end=10", "start=7"])
+@pytest.mark.parametrize("query", ["start=50&end=10", "start=0&end=99999999", "start=-5&end=10", "start=7", "start=abc&end=9"])
 def test_a_span_outside_the_article_shows_it_without_a_highlight(client, shelf, query):
     r = client.get(f"/articles/dack-complete-guide?{query}")
     assert r.status_code == 200 and "<mark" not in r.text
