@@ -15,8 +15,8 @@ from core.errors import BadQuestion
 from core.questions import EXAMPLE_QUESTION, Question, check
 from core.settings import Settings
 from core.types import Answer, Message
-from web.feedback import FeedbackStore
 from web.articles import Shelf, article_path
+from web.feedback import FeedbackStore
 from web.render import esc, render_answer, render_user, reveal
 
 log = logging.getLogger("hamstring_bot.app")
@@ -43,8 +43,9 @@ QUESTION_TOP_JS = """() => setTimeout(() => document.querySelectorAll('#hb-chat'
 #   relative link would point at the club's own server;
 # - opens a citation when its [n] marker is clicked, without touching the club page's address;
 # - applies a club's theming: `data-title` / `data-accent` attributes on <gradio-app>, or `?title=` /
-#   `?accent=` on the page's address (the iframe). The accent must be #rrggbb; the text on it is white or
-#   near-black, whichever contrasts more, so a club cannot pick a colour that makes the header unreadable.
+#   `?accent=` on the address of an iframe. Only when framed: frame-ancestors lets only allowed origins frame
+#   the bot, so a link to the bot's own page can't retitle it. The accent must be #rrggbb; the text on it is
+#   white or near-black, whichever contrasts more, so no accent makes the heading unreadable.
 PAGE_JS = """() => {
   const luminance = (hex) => {
     const c = [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16) / 255)
@@ -61,7 +62,8 @@ PAGE_JS = """() => {
     const embedded = app && app.hasAttribute('src');
     const base = embedded ? new URL(app.getAttribute('src').replace(/\\/?$/, '/'), location.href) : new URL('./', location.href);
     const query = new URLSearchParams(location.search);
-    const setting = (name) => (embedded ? app.getAttribute('data-' + name) : query.get(name)) || '';
+    const framed = window.self !== window.top;
+    const setting = (name) => (embedded ? app.getAttribute('data-' + name) : framed ? query.get(name) : '') || '';
     const title = setting('title').trim().slice(0, 80);
     if (title) header.querySelector('h1').textContent = title;
     const accent = setting('accent').trim();
@@ -112,7 +114,7 @@ def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: Fee
     articles = load_articles(settings.articles_dir, settings.max_article_bytes)
     shelf = Shelf.of(articles)
 
-    def drawn(turns: list[Turn], answer: Answer) -> dict:
+    def drawn(turns: list[Turn]) -> dict:
         """How the answer after `turns` is drawn: its anchors apart from the others', the reminder in full
         only on the first answer that has one."""
         first = not any(t.answer.reminder for t in turns)
@@ -122,7 +124,7 @@ def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: Fee
         messages = []
         for i, t in enumerate(turns):
             messages.append({"role": "user", "content": render_user(t.question)})
-            messages.append({"role": "assistant", "content": render_answer(t.answer, **drawn(turns[:i], t.answer))})
+            messages.append({"role": "assistant", "content": render_answer(t.answer, **drawn(turns[:i]))})
         return messages
 
     def chat(message: str, turns: list[Turn]) -> Iterator[tuple]:
@@ -142,7 +144,7 @@ def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: Fee
             return
         # The answer is computed in milliseconds; revealing it a block at a time lets the reader start at
         # the top (the warning, when there is one) instead of facing a wall of text at once.
-        for content in reveal(answer, **drawn(turns, answer)):
+        for content in reveal(answer, **drawn(turns)):
             yield shown + [{"role": "assistant", "content": content}], turns, "", ""
             time.sleep(REVEAL_PAUSE_S)
         turns = turns + [Turn(question.text, answer)]

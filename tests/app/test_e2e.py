@@ -359,13 +359,26 @@ def test_a_club_sets_its_title_and_accent_colour(open_page, live_bot, club_site)
     page.screenshot(path=SHOTS / "11-club-theme.png")
 
     # The iframe takes the same settings from its address; a light accent gets dark text, still readable.
-    own = open_page(f"{live_bot.url}/?title=Lakeside%20Runners&accent=%23fde047", 1024, 700)
-    own.wait_for_function("() => document.querySelector('.hb-header h1')?.textContent === 'Lakeside Runners'", timeout=30_000)
-    assert rgba(own.locator(".hb-header").evaluate("e => getComputedStyle(e).backgroundColor"))[:3] == (253, 224, 71)
-    assert contrast(own, ".hb-header h1") >= 4.5 and contrast(own, "#hb-send") >= 4.5
-    # Anything but #rrggbb is ignored, and a title is text, never markup.
-    bad = open_page(f"{live_bot.url}/?title=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&accent=red;background:url(x)", 1024, 700)
-    bad.wait_for_function("() => document.querySelector('.hb-header h1')?.textContent.startsWith('<img')", timeout=30_000)
-    assert bad.locator('.hb-header img').count() == 0 and bad.dialogs == []
-    assert rgba(bad.locator(".hb-header").evaluate("e => getComputedStyle(e).backgroundColor"))[:3] == (29, 78, 216)
-    own.screenshot(path=SHOTS / "12-own-page-light-accent.png")
+    framed = open_page(f"{club_site}/?bot={live_bot.url}&embed=iframe&accent=%23fde047", 1024, 800)
+    frame, _ = chat_in(framed, "iframe")
+    frame.wait_for_function("(t) => document.querySelector('.hb-header h1').textContent === t", arg=title)
+    assert rgba(frame.locator(".hb-header").evaluate("e => getComputedStyle(e).backgroundColor"))[:3] == (253, 224, 71)
+    assert contrast(frame, ".hb-header h1") >= 4.5 and contrast(frame, "#hb-send") >= 4.5
+    framed.screenshot(path=SHOTS / "12-iframe-light-accent.png")
+
+    # On the bot's own page the address can't retitle it (only a page allowed to frame the bot can theme it);
+    # a bad accent is ignored and a title is text, never markup.
+    own = open_page(f"{live_bot.url}/?title=Call%20555-0100%20now&accent=%23fde047", 1024, 700)
+    own.wait_for_function("() => document.querySelector('#hb-root')?.dataset.hbReady", timeout=30_000)  # its script ran
+    assert own.locator(".hb-header h1").inner_text() == "Hamstring help for runners"
+    assert rgba(own.locator(".hb-header").evaluate("e => getComputedStyle(e).backgroundColor"))[:3] == (29, 78, 216)
+    bad = open_page(f"{club_site}/?bot={live_bot.url}&embed=iframe", 1024, 700)
+    frame, _ = chat_in(bad, "iframe")
+    frame.evaluate("""() => { const u = new URL(location.href);
+        u.searchParams.set('title', '<img src=x onerror=alert(1)>'); u.searchParams.set('accent', 'red;background:url(x)');
+        location.href = u.href; }""")
+    frame = bad.locator("iframe").element_handle().content_frame()
+    frame.wait_for_function("() => document.querySelector('.hb-header h1')?.textContent.startsWith('<img')", timeout=30_000)
+    assert frame.locator(".hb-header img").count() == 0 and bad.dialogs == []
+    assert rgba(frame.locator(".hb-header").evaluate("e => getComputedStyle(e).backgroundColor"))[:3] == (29, 78, 216)
+
