@@ -328,6 +328,10 @@ def test_on_a_phone_the_newest_answer_and_its_warning_are_in_view_after_sending(
     page = open_page(f"{club_site}/?bot={live_bot.url}{mode}", 390, 844)
     doc, chat = chat_in(page, embed)
     ask(chat, "How do I strengthen my hamstrings?", where=doc)
+    ask(chat, "Should I stretch an injured hamstring?", where=doc)
+    disagreement = chat.locator(".bot-row").last.locator(".hb-conflict").first
+    assert 0 <= disagreement.bounding_box()["y"] < 844, "the disagreement is seen right after the lead, without scrolling"
+    page.screenshot(path=SHOTS / f"10-phone-{embed}-disagreement-in-view.png")
     ask(chat, "I felt a pop in my hamstring and now it's bruised", where=doc)
     warning = chat.locator(".bot-row").last.locator(".hb-escalation")
     title = warning.locator(".hb-escalation-title")
