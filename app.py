@@ -23,6 +23,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from core.corpus import load_articles
 from core.errors import HamstringBotError
 from core.index import index_status as live_index_status
 from core.questions import Question
@@ -30,8 +31,9 @@ from core.settings import Settings
 from core.types import Answer
 from web.api import api_routes, install_error_handlers
 from web.admin import admin_routes
+from web.articles import Shelf, article_routes
 from web.feedback import VIEWS, QuestionCounter, SqliteFeedback, write_csv
-from web.page import build_chat
+from web.page import PAGE_JS, build_chat
 from web.security import install_security
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -72,6 +74,7 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
     app.include_router(api_routes(settings, ask, index_status))
     if settings.admin_password:  # unset: no /admin route at all, so it answers 404
         app.include_router(admin_routes(settings, store))
+    app.include_router(article_routes(Shelf.of(load_articles(settings.articles_dir, settings.max_article_bytes))))
 
     app.state.feedback, app.state.question_counter = store, counter
     page = build_chat(settings, ask, store)
@@ -86,6 +89,7 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
         ssr_mode=False,
         show_error=False,
         css_paths=[WEB_DIR / "chat.css"],
+        js=PAGE_JS,  # article links, [n] markers and a club's theming (see web/page.py)
         # Dark blue buttons so white text keeps WCAG AA contrast; the theme's fonts are served locally.
         theme=gr.themes.Default(primary_hue="blue").set(
             button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800"

@@ -38,7 +38,8 @@ def test_chat_answers_with_citations_and_keeps_the_conversation(client):
     assert [m["role"] for m in messages] == ["user", "assistant"]
     reply = text_of(messages[-1])
     assert re.search(r"\[1\]", reply)
-    assert '<details class="hb-citation"><summary>[1] ' in reply
+    assert '<details class="hb-citation" id="hb-t0-c1"><summary>[1] ' in reply
+    assert re.search(r'href="articles/[a-z0-9-]+\?start=\d+&amp;end=\d+#quote"', reply)  # opens the article at the quote
     assert (textbox, notice) == ("", "")
 
     messages, _, _ = client.predict("How often should I do them?", api_name="/chat")
@@ -47,7 +48,7 @@ def test_chat_answers_with_citations_and_keeps_the_conversation(client):
 
 def test_chat_shows_the_red_flag_warning_and_escapes_markup(client):
     messages, _, _ = client.predict("I felt a pop in my hamstring and now it's bruised", api_name="/chat")
-    assert text_of(messages[-1]).startswith('<div class="hb-escalation" role="alert">')
+    assert text_of(messages[-1]).startswith('<div class="hb-answer"><div class="hb-escalation" role="alert">')
     messages, _, _ = client.predict("<img src=x onerror=alert(1)>", api_name="/chat")
     assert text_of(messages[-2]) == '<div class="hb-user">&lt;img src=x onerror=alert(1)&gt;</div>'
 
