@@ -21,19 +21,25 @@ class CitationBook:
     articles: dict[str, Article]
     citations: list[Citation] = field(default_factory=list)
 
-    def cite(self, source_id: str, quote: str) -> int:
+    def cite(self, source_id: str, quote: str, start: int | None = None) -> int:
+        """The quote's number; `start` is where it was cut from (else its first place in the article)."""
         for c in self.citations:
             if c.source_id == source_id and c.quote == quote:
                 return c.n
         article = self.articles[source_id]
+        if start is None or article.body[start : start + len(quote)] != quote:
+            start = article.body.find(quote)
         n = len(self.citations) + 1
         self.citations.append(
-            Citation(n=n, source_id=source_id, title=article.title, section=section_of(article, quote), quote=quote)
+            Citation(
+                n=n, source_id=source_id, title=article.title, section=section_of(article, quote), quote=quote,
+                start=start if start >= 0 else None, end=start + len(quote) if start >= 0 else None,
+            )
         )
         return n
 
-    def part(self, source_id: str, quote: str) -> Part:
-        return Part(text=quote, citations=[self.cite(source_id, quote)])
+    def part(self, source_id: str, quote: str, start: int | None = None) -> Part:
+        return Part(text=quote, citations=[self.cite(source_id, quote, start)])
 
 
 def section_of(article: Article, quote: str) -> str | None:
@@ -82,8 +88,8 @@ def answered(
         cited = [book.cite(s, q) for s, q in rules.evidence_for(verdict)[:MAX_EVIDENCE]]
         answer.notices.append(Notice(kind="when-to-get-assessed", text=" ".join(rules.info_lines(verdict)), citations=cited))
     if draft.lead:
-        answer.lead = book.part(draft.lead.source_id, draft.lead.text)
-        answer.items = [] if about_assessment else [book.part(q.source_id, q.text) for q in draft.support]
+        answer.lead = book.part(draft.lead.source_id, draft.lead.text, draft.lead.start)
+        answer.items = [] if about_assessment else [book.part(q.source_id, q.text, q.start) for q in draft.support]
     elif not about_assessment:
         answer.notices.append(Notice(kind="nothing-found", text=nothing_found))
     if verdict.informational and not about_assessment:

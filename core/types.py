@@ -152,6 +152,8 @@ class Citation(BaseModel):
     title: str
     section: str | None = Field(None, description="Section heading of the quoted sentence, when the article has one.")
     quote: str = Field(description="Verbatim text of the article.")
+    start: int | None = Field(None, description="Character offset of the quote in the article's body: body[start:end] == quote.")
+    end: int | None = Field(None, description="Character offset just past the quote in the article's body.")
 
 
 class Escalation(BaseModel):

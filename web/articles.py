@@ -68,7 +68,7 @@ class Shelf:
         >>> Shelf.of([Article("a", "A", "Rest first. Then walk.\\n", "s")]).link(Citation(n=1, source_id="a", title="A", quote="Then walk."))
         'articles/a?start=12&end=22#quote'
         """
-        span = self.span(citation.source_id, citation.quote)
+        span = (citation.start, citation.end) if citation.start is not None and citation.end is not None else self.span(citation.source_id, citation.quote)
         page = article_path(citation.source_id)
         return f"{page}?start={span[0]}&end={span[1]}#quote" if span else page
 

@@ -50,6 +50,7 @@ def test_an_answer_quotes_the_articles_verbatim_and_numbers_its_citations(parts)
     assert answer.text.startswith(answer.lead.text.split("\n")[0][:40])
     for citation in answer.citations:
         assert citation.quote in snap.articles[citation.source_id].body
+        assert snap.articles[citation.source_id].body[citation.start : citation.end] == citation.quote  # offsets for links
     assert answer.reminder and answer.text.endswith(answer.reminder)
 
 
