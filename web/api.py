@@ -1,12 +1,14 @@
 """The HTTP API for scripts: POST /api/ask, GET /api/health, the web component script, readable JSON errors.
 
-Every error is JSON with a `detail` that says what to do; nothing echoes the request back.
+Every error is JSON with a `detail` that says what to do; nothing echoes the request back. Admission (rate
+limit, fair share, body size) happens before a request gets here: web/admission.py, web/limits.py.
 """
 
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import gradio as gr
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,19 +20,47 @@ from core.errors import BadQuestion
 from core.questions import Question, check
 from core.settings import Settings
 from core.types import Answer, Message
-from web.limits import RateLimiter
 
 # The web component script that ships inside the installed gradio package, so an embedding page loads
 # exactly the version this server runs, and works without any CDN.
 GRADIO_JS = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
-MAX_BODY_BYTES = 256 * 1024
 
 
-class AskRequest(BaseModel):
-    question: str = Field(description="The runner's question.", examples=["How do I strengthen my hamstrings?"])
-    history: list[Message] = Field(
-        default_factory=list, description="The conversation so far, oldest first; only the newest messages are used."
-    )
+class Detail(BaseModel):
+    detail: str = Field(description="What went wrong and what to do instead.")
+
+
+def error(description: str) -> dict:
+    return {"description": description, "model": Detail}
+
+
+# Every status an /api route can answer besides 200, as the OpenAPI schema documents them.
+ASK_ERRORS = {
+    405: error("Wrong method: /api/ask takes POST (the `Allow` header says so)"),
+    413: error("Body over max_body_bytes (256 KiB by default)"),
+    422: error("Empty, overlong or malformed question, or a body that is not UTF-8 JSON of the right shape"),
+    429: error("Too many questions from this client, or too many of its questions waiting; `Retry-After` says when to retry"),
+    503: error("Every place in the queue is taken; `Retry-After` says when to retry"),
+}
+HEALTH_ERRORS = {405: error("Wrong method: /api/health takes GET")}
+
+
+def ask_request(settings: Settings) -> type[BaseModel]:
+    """The request body, with the question's length bounds from settings written into the schema."""
+    # The bounds are documented, not enforced by pydantic: core.questions.check says the limit in words.
+    bounds = {"minLength": 1, "maxLength": settings.max_message_chars}
+
+    class AskRequest(BaseModel):
+        question: str = Field(
+            description=f"The runner's question, 1 to {settings.max_message_chars:,} characters.",
+            examples=["How do I strengthen my hamstrings?"],
+            json_schema_extra=bounds,
+        )
+        history: list[Message] = Field(
+            default_factory=list, description="The conversation so far, oldest first; only the newest messages are used."
+        )
+
+    return AskRequest
 
 
 class Health(BaseModel):
@@ -44,37 +74,27 @@ class Health(BaseModel):
 
 def api_routes(settings: Settings, ask: Callable[[Question], Answer], index_status: Callable[[Settings], Any]) -> APIRouter:
     router = APIRouter()
-    limiter = RateLimiter(settings.rate_limit_per_minute)
+    AskRequest = ask_request(settings)
+    # Questions wait for a thread here, on the event loop, not in the shared thread pool: waiting costs no
+    # thread, so health (and everything else) never queues behind the answer gate.
+    answering = anyio.CapacityLimiter(settings.max_concurrency)
+    checking = anyio.CapacityLimiter(2)
 
     @router.post(
-        "/api/ask",
-        summary="Ask a question",
-        response_model=Answer,
-        max_body_size=MAX_BODY_BYTES,
-        responses={422: {"description": "Empty, overlong or malformed question"}, 429: {"description": "Too many requests"}},
+        "/api/ask", summary="Ask a question", response_model=Answer, max_body_size=settings.max_body_bytes, responses=ASK_ERRORS
     )
-    def api_ask(body: AskRequest, request: Request):
+    async def api_ask(body: AskRequest):  # type: ignore[valid-type]
         """Answer one question, with numbered citations quoting the articles verbatim."""
-        client = request.client.host if request.client else "unknown"
-        wait = limiter.retry_after(client)
-        if wait:
-            return JSONResponse(
-                status_code=429,
-                headers={"Retry-After": str(int(wait) + 1)},
-                content={
-                    "detail": f"Too many questions: the limit is {settings.rate_limit_per_minute} a minute. "
-                    f"Try again in {int(wait) + 1} seconds."
-                },
-            )
         try:
-            return ask(check(body.question, body.history, settings))
+            question = check(body.question, body.history, settings)
         except BadQuestion as exc:
             return JSONResponse(status_code=422, content={"detail": str(exc)})
+        return await anyio.to_thread.run_sync(ask, question, limiter=answering)
 
-    @router.get("/api/health", summary="Index health", response_model=Health)
-    def api_health():
+    @router.get("/api/health", summary="Index health", response_model=Health, responses=HEALTH_ERRORS)
+    async def api_health():
         """Whether the search index is present and matches the corpus, and which corpus and model it holds."""
-        status = index_status(settings)
+        status = await anyio.to_thread.run_sync(index_status, settings, limiter=checking)
         return Health(
             status="ok" if status.fresh else "degraded",
             index_fresh=status.fresh,
@@ -87,7 +107,20 @@ def api_routes(settings: Settings, ask: Callable[[Question], Answer], index_stat
     def web_component_script():
         return FileResponse(GRADIO_JS, media_type="text/javascript")
 
+    for path, allowed in {"/api/ask": ["POST"], "/api/health": ["GET"]}.items():
+        wrong = sorted({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} - set(allowed) - ({"HEAD"} if "GET" in allowed else set()))
+        router.add_api_route(path, wrong_method(path, allowed), methods=wrong, include_in_schema=False)
     return router
+
+
+def wrong_method(path: str, allowed: list[str]) -> Callable:
+    # Without these, a wrong method falls through to the Gradio page mounted at / and comes back 404.
+    async def refuse() -> JSONResponse:
+        return JSONResponse(
+            status_code=405, headers={"Allow": ", ".join(allowed)}, content={"detail": f"{path} takes {' or '.join(allowed)}."}
+        )
+
+    return refuse
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -111,8 +144,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         if exc.status_code == 400 and request.url.path.startswith("/api/"):
-            # FastAPI's only 400 here is a body it cannot decode, e.g. bytes that are not UTF-8.
-            return JSONResponse(status_code=422, content={"detail": "The request body must be JSON encoded as UTF-8."})
+            # FastAPI's only 400 here is a body it cannot parse: nested too deeply for json, or not UTF-8.
+            if isinstance(exc.__cause__, RecursionError):
+                detail = "The request body is JSON nested too deeply; send a flat object like {\"question\": \"…\", \"history\": []}."
+            else:
+                detail = "The request body must be JSON encoded as UTF-8."
+            return JSONResponse(status_code=422, content={"detail": detail})
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
 
     @app.exception_handler(Exception)

@@ -1,0 +1,189 @@
+"""One admission policy for every route that answers a question: the page, Gradio's API and /api/ask.
+
+Per client (its address, read through trusted proxies only): a rate limit, and a fair share of the queue
+so one client's burst can't push everyone else out. A refusal is JSON with a `detail` that says when to retry.
+"""
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.limits import RateLimiter
+
+FAIR_SHARE_RETRY_S = 5  # an answer takes about a second; by then one of the client's own has finished
+BUSY_RETRY_S = 10
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    detail: str
+    retry_after: int
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"detail": self.detail}, status_code=self.status, headers={"Retry-After": str(self.retry_after)})
+
+
+class Admission:
+    """Decides whether a client's question may join the queue; counts the API's own questions in flight.
+
+    `queued(client)` says how many of the client's events the page's queue holds (waiting or running).
+    """
+
+    def __init__(self, rate_per_minute: int, per_client: int, capacity: int, queued: Callable[[str], int] = lambda c: 0, clock=None):
+        self.rate_per_minute, self.per_client, self.capacity, self.queued = rate_per_minute, per_client, capacity, queued
+        self.limiter = RateLimiter(rate_per_minute, clock=clock) if clock else RateLimiter(rate_per_minute)
+        self.in_flight: Counter[str] = Counter()  # the API's questions, per client
+        self.lock = threading.Lock()
+
+    def pending(self, client: str) -> int:
+        return self.in_flight[client] + self.queued(client)
+
+    def refuse(self, client: str, question: bool = True) -> Refusal | None:
+        """None when the client may go ahead (a question is then counted against its rate)."""
+        if self.pending(client) >= self.per_client:
+            return Refusal(
+                429,
+                f"You already have {self.per_client} question{'s' if self.per_client > 1 else ''} waiting for an answer; "
+                f"try again in {FAIR_SHARE_RETRY_S} seconds, once one has arrived.",
+                FAIR_SHARE_RETRY_S,
+            )
+        if question:
+            wait = self.limiter.retry_after(client)
+            if wait:
+                seconds = int(wait) + 1
+                return Refusal(
+                    429, f"Too many questions: the limit is {self.rate_per_minute} a minute. Try again in {seconds} seconds.", seconds
+                )
+        return None
+
+    def enter(self, client: str) -> Refusal | None:
+        """Admit one API question and count it in flight until `leave`; the API has its own waiting room."""
+        refusal = self.refuse(client)
+        if refusal:
+            return refusal
+        with self.lock:
+            if sum(self.in_flight.values()) >= self.capacity:
+                return Refusal(503, f"The bot is busy answering other runners; try again in {BUSY_RETRY_S} seconds.", BUSY_RETRY_S)
+            self.in_flight[client] += 1
+        return None
+
+    def leave(self, client: str) -> None:
+        with self.lock:
+            self.in_flight[client] -= 1
+            if self.in_flight[client] <= 0:
+                del self.in_flight[client]
+
+
+def client_of(scope: Scope) -> str:
+    """The client's address; ProxyHeadersMiddleware has already replaced a trusted proxy's with the client's."""
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def gradio_queued(blocks) -> Callable[[str], int]:
+    """How many events the page's queue holds for a client, waiting or running.
+
+    Reads Gradio's own bookkeeping (`Queue.event_ids_to_events`, each event keeping its request), so the count
+    is exact and nothing has to be released by hand; tests/faults/test_edge_floods.py fails if Gradio changes it.
+    """
+
+    def queued(client: str) -> int:
+        queue = getattr(blocks, "_queue", None)
+        events = list(getattr(queue, "event_ids_to_events", {}).values())
+        return sum(1 for e in events if e.request is not None and e.request.client and e.request.client.host == client)
+
+    return queued
+
+
+@dataclass(frozen=True)
+class QuestionRoutes:
+    """Which requests ask a question: the API path, and the page's events that send typed text."""
+
+    api_paths: frozenset[str]
+    gradio_fn_ids: frozenset[int]  # fn_index values of the page's question events
+    gradio_api_names: frozenset[str]  # their names under /gradio_api/call/, /run/, /api/
+    fn_ids: frozenset[int]  # every event of the page, to turn away a join naming none
+
+
+GRADIO_NAMED = ("/gradio_api/call/v2/", "/gradio_api/call/", "/gradio_api/run/", "/gradio_api/api/")
+JOIN = "/gradio_api/queue/join"
+
+
+class AdmissionGuard:
+    """Applies the admission policy before a question reaches the API handler or Gradio's queue."""
+
+    def __init__(self, app: ASGIApp, admission: Admission, routes: QuestionRoutes):
+        self.app, self.admission, self.routes = app, admission, routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        path, client = scope["path"].rstrip("/"), client_of(scope)
+        if path in self.routes.api_paths:
+            refusal = self.admission.enter(client)
+            if refusal:
+                return await refusal.response()(scope, receive, send)
+            try:
+                return await self.app(scope, receive, send)
+            finally:
+                self.admission.leave(client)
+        if path == JOIN:
+            body, receive = await read_body(receive)
+            fn_index, problem = join_target(body, self.routes.fn_ids)
+            if problem:
+                return await JSONResponse({"detail": problem}, status_code=422)(scope, receive, send)
+            refusal = self.admission.refuse(client, question=fn_index in self.routes.gradio_fn_ids)
+        elif path.startswith(GRADIO_NAMED):
+            name = path.rsplit("/", 1)[-1]
+            refusal = self.admission.refuse(client, question=name in self.routes.gradio_api_names)
+        else:
+            return await self.app(scope, receive, send)
+        if refusal:
+            return await refusal.response()(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+async def read_body(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole body (already bounded by BodyLimit), and a `receive` that hands it on unchanged."""
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"", receive  # the client left; let the app see the disconnect
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    body, replayed = b"".join(chunks), False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+def join_target(body: bytes, fn_ids: frozenset[int]) -> tuple[int | None, str | None]:
+    """The event a queue join names, or a readable problem for a join Gradio would choke on."""
+    how = 'Join the queue with JSON like {"data": [...], "fn_index": 0, "session_hash": "abc123"}'
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return None, f"The body is not valid JSON. {how}."
+    if not isinstance(payload, dict):
+        return None, f"The body must be a JSON object. {how}."
+    fn_index, data, session = payload.get("fn_index"), payload.get("data"), payload.get("session_hash")
+    if not isinstance(fn_index, int) or isinstance(fn_index, bool) or fn_index not in fn_ids:
+        return None, f"fn_index must name one of the page's events. {how}."
+    if not isinstance(data, list):
+        return None, f"data must be a list of the event's inputs. {how}."
+    if not isinstance(session, str) or not 0 < len(session) <= 100:
+        return None, f"session_hash must be a short string. {how}."
+    return fn_index, None
