@@ -34,6 +34,7 @@ from web.accesslog import AccessLog
 from web.admission import Admission, AdmissionGuard, QuestionRoutes, gradio_queued
 from web.api import api_routes, install_error_handlers
 from web.feedback import FeedbackStore
+from web.gradio_guard import GradioScreen, PageEvents
 from web.limits import BodyLimit
 from web.origins import edge_policy
 from web.page import build_chat
@@ -70,16 +71,7 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
 
     page = build_chat(settings, ask, FeedbackStore(settings.feedback_db))
     page.queue(default_concurrency_limit=settings.max_concurrency, max_size=QUEUE_SIZE)
-    # The edge, innermost first (Starlette runs the last added first): admission for every question route,
-    # body limits, CORS and security headers, the client's address through trusted proxies only, the access log.
-    admission = Admission(settings.rate_limit_per_minute, settings.max_pending_per_client, QUEUE_SIZE, gradio_queued(page))
-    app.add_middleware(AdmissionGuard, admission=admission, routes=question_routes(page))
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    install_security(app, policy)
-    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(policy.trusted_proxies))
-    if settings.access_log:
-        app.add_middleware(AccessLog)
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         app,
         page,
         path="/",
@@ -97,6 +89,18 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
             button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800"
         ),
     )
+    # The edge, innermost first (Starlette runs the last added first): admission for every question route,
+    # Gradio requests screened, body limits, CORS and security headers, the client's address through
+    # trusted proxies only, the access log.
+    admission = Admission(settings.rate_limit_per_minute, settings.max_pending_per_client, QUEUE_SIZE, gradio_queued(page))
+    app.add_middleware(AdmissionGuard, admission=admission, routes=question_routes(page))
+    app.add_middleware(GradioScreen, events=PageEvents.of(page), page=page)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    install_security(app, policy)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(policy.trusted_proxies))
+    if settings.access_log:
+        app.add_middleware(AccessLog)
+    return app
 
 
 def question_routes(page: gr.Blocks) -> QuestionRoutes:
@@ -106,7 +110,6 @@ def question_routes(page: gr.Blocks) -> QuestionRoutes:
         api_paths=frozenset({"/api/ask"}),
         gradio_fn_ids=frozenset(fn._id for fn in asking),
         gradio_api_names=frozenset(fn.api_name for fn in asking if fn.api_name),
-        fn_ids=frozenset(fn._id for fn in page.fns.values()),
     )
 
 

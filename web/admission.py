@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.limits import RateLimiter
+from web.limits import RateLimiter, read_body
 
 FAIR_SHARE_RETRY_S = 5  # an answer takes about a second; by then one of the client's own has finished
 BUSY_RETRY_S = 10
@@ -108,7 +108,6 @@ class QuestionRoutes:
     api_paths: frozenset[str]
     gradio_fn_ids: frozenset[int]  # fn_index values of the page's question events
     gradio_api_names: frozenset[str]  # their names under /gradio_api/call/, /run/, /api/
-    fn_ids: frozenset[int]  # every event of the page, to turn away a join naming none
 
 
 GRADIO_NAMED = ("/gradio_api/call/v2/", "/gradio_api/call/", "/gradio_api/run/", "/gradio_api/api/")
@@ -134,11 +133,8 @@ class AdmissionGuard:
             finally:
                 self.admission.leave(client)
         if path == JOIN:
-            body, receive = await read_body(receive)
-            fn_index, problem = join_target(body, self.routes.fn_ids)
-            if problem:
-                return await JSONResponse({"detail": problem}, status_code=422)(scope, receive, send)
-            refusal = self.admission.refuse(client, question=fn_index in self.routes.gradio_fn_ids)
+            body, receive = await read_body(receive)  # already screened: web/gradio_guard.py
+            refusal = self.admission.refuse(client, question=json.loads(body or b"{}").get("fn_index") in self.routes.gradio_fn_ids)
         elif path.startswith(GRADIO_NAMED):
             name = path.rsplit("/", 1)[-1]
             refusal = self.admission.refuse(client, question=name in self.routes.gradio_api_names)
@@ -147,43 +143,3 @@ class AdmissionGuard:
         if refusal:
             return await refusal.response()(scope, receive, send)
         await self.app(scope, receive, send)
-
-
-async def read_body(receive: Receive) -> tuple[bytes, Receive]:
-    """The whole body (already bounded by BodyLimit), and a `receive` that hands it on unchanged."""
-    chunks, more = [], True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"", receive  # the client left; let the app see the disconnect
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    body, replayed = b"".join(chunks), False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return body, replay
-
-
-def join_target(body: bytes, fn_ids: frozenset[int]) -> tuple[int | None, str | None]:
-    """The event a queue join names, or a readable problem for a join Gradio would choke on."""
-    how = 'Join the queue with JSON like {"data": [...], "fn_index": 0, "session_hash": "abc123"}'
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
-        return None, f"The body is not valid JSON. {how}."
-    if not isinstance(payload, dict):
-        return None, f"The body must be a JSON object. {how}."
-    fn_index, data, session = payload.get("fn_index"), payload.get("data"), payload.get("session_hash")
-    if not isinstance(fn_index, int) or isinstance(fn_index, bool) or fn_index not in fn_ids:
-        return None, f"fn_index must name one of the page's events. {how}."
-    if not isinstance(data, list):
-        return None, f"data must be a list of the event's inputs. {how}."
-    if not isinstance(session, str) or not 0 < len(session) <= 100:
-        return None, f"session_hash must be a short string. {how}."
-    return fn_index, None

@@ -89,3 +89,24 @@ class BodyLimit:
             if started:
                 raise
             await JSONResponse({"detail": exc.detail}, status_code=413)(scope, receive, send)
+
+
+async def read_body(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole body (bounded by BodyLimit further out), and a `receive` that hands it on unchanged."""
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"", receive  # the client left; let the app see the disconnect
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    body, replayed = b"".join(chunks), False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
