@@ -64,6 +64,7 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
         title="Hamstring bot API",
         version="1",
         description="Cited answers about hamstring pain in runners, from five articles. Not a diagnosis.",
+        redoc_url=None,  # web/api.py serves /redoc, with its bundle's CDN logo taken out
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False, "auto_configure": False},
     )
     install_error_handlers(app)

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import fastapi_offline
 import gradio as gr
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -24,6 +26,11 @@ from core.types import Answer, Message
 # The web component script that ships inside the installed gradio package, so an embedding page loads
 # exactly the version this server runs, and works without any CDN.
 GRADIO_JS = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
+# ReDoc's bundle (served offline by fastapi-offline) still draws its "API docs by Redocly" logo from a CDN;
+# served here with that image made an empty inline one, the docs page makes no request off the machine.
+REDOC_JS = Path(fastapi_offline.__file__).parent / "static" / "redoc.standalone.js"
+REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+EMPTY_SVG = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
 
 
 class Detail(BaseModel):
@@ -101,6 +108,22 @@ def api_routes(settings: Settings, ask: Callable[[Question], Answer], index_stat
             corpus_version=status.corpus_hash,
             model=status.model,
         )
+
+    redoc_js = REDOC_JS.read_text(encoding="utf-8").replace(REDOC_LOGO, EMPTY_SVG)
+
+    @router.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Hamstring bot API - ReDoc",
+            redoc_js_url="/redoc.standalone.js",
+            redoc_favicon_url="/static-offline-docs/favicon.png",
+            with_google_fonts=False,
+        )
+
+    @router.get("/redoc.standalone.js", include_in_schema=False)
+    def redoc_script() -> Response:
+        return Response(redoc_js, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
     @router.get("/gradio.js", include_in_schema=False)
     def web_component_script():

@@ -1,0 +1,97 @@
+"""The edge in headless Chromium: a refused page question keeps its text and says when to retry; the docs stay local.
+
+Over the fake bot, served by uvicorn in a thread. Screenshots go to test-artifacts/e2e/. No Chromium: skipped with
+a notice, but a failure under CI=true (as in test_e2e.py).
+"""
+
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import uvicorn
+
+import app
+from core.settings import PROJECT_ROOT
+from tests.app.conftest import FakeIndexStatus, free_port
+from web.server import bind
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = PROJECT_ROOT / "test-artifacts" / "e2e"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is not installed") if os.environ.get("CI") == "true" else pytest.skip("Playwright is not installed")
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not executable:
+        reason = f"No Chromium at {CHROMIUM} or on PATH"
+        pytest.fail(reason) if os.environ.get("CI") == "true" else pytest.skip(reason)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=executable, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def served(settings, fake_bot):
+    """The app over the fake bot at http://127.0.0.1:PORT, allowing one question a minute."""
+    settings.port, settings.rate_limit_per_minute = free_port(), 1
+    sock = bind(settings)
+    server = uvicorn.Server(uvicorn.Config(app.create_app(settings, fake_bot, index_status=lambda s: FakeIndexStatus()), log_level="error"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{settings.port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.outside = []
+    page.on("request", lambda r: urlparse(r.url).hostname not in ("127.0.0.1", "localhost", None) and page.outside.append(r.url))
+    yield page
+    context.close()
+
+
+def test_a_refused_question_stays_in_the_box_and_says_when_to_try_again(page, served):
+    page.goto(served)
+    box = page.locator("#hb-question textarea")
+    box.fill("How do I strengthen my hamstrings?")
+    box.press("Enter")
+    page.locator(".bot-row").first.wait_for(timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('.pending, .generating')", timeout=30_000)
+
+    box.fill("And how often should I do them?")
+    box.press("Enter")
+    toast = page.get_by_text("Try again in", exact=False).first
+    toast.wait_for(timeout=15_000)
+    page.screenshot(path=SHOTS / "edge-01-refused-question.png")
+    assert "the limit is 1 a minute" in toast.inner_text()
+    assert box.input_value() == "And how often should I do them?"  # nothing to retype
+    assert page.locator(".bot-row").count() == 1
+    assert page.outside == []
+
+
+@pytest.mark.parametrize("path, ready", [("/redoc", "Ask a question"), ("/docs", "/api/ask")])
+def test_the_api_docs_make_no_request_off_the_machine(page, served, path, ready):
+    page.goto(served + path)
+    page.get_by_text(ready).first.wait_for(timeout=20_000)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=SHOTS / f"edge-02-docs{path.replace('/', '-')}.png")
+    assert page.outside == []
