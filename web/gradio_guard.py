@@ -116,7 +116,7 @@ class GradioScreen:
             if not isinstance(payload, dict):
                 return "The body must be a JSON object"
             if path.startswith("/gradio_api/call/v2/"):
-                return self.v2_problem(name, payload.get("data", payload))
+                return self.v2_problem(name, payload)  # the body itself holds the named inputs
             return self.events.data_problem(self.events.named[name], payload.get("data"))
         return None
 
