@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from web.limits import RateLimiter, read_body
 
@@ -30,15 +30,18 @@ class Refusal:
 
 
 class Admission:
-    """Decides whether a client's question may join the queue; counts the API's own questions in flight.
+    """Decides whether a client's request may go ahead, and counts those still being handled.
 
-    `queued(client)` says how many of the client's events the page's queue holds (waiting or running).
+    `queued(client)` says how many of the client's events the page's queue holds (waiting or running). A
+    request counts as in flight from admission until its response: for a queue join, that covers the moment
+    before Gradio has put the event in its queue, so a burst that arrives all at once is counted too.
     """
 
-    def __init__(self, rate_per_minute: int, per_client: int, capacity: int, queued: Callable[[str], int] = lambda c: 0, clock=None):
+    def __init__(self, rate_per_minute: int, per_client: int, capacity: int, queued: Callable[[str], int] = lambda c: 0):
         self.rate_per_minute, self.per_client, self.capacity, self.queued = rate_per_minute, per_client, capacity, queued
-        self.limiter = RateLimiter(rate_per_minute, clock=clock) if clock else RateLimiter(rate_per_minute)
-        self.in_flight: Counter[str] = Counter()  # the API's questions, per client
+        self.limiter = RateLimiter(rate_per_minute)
+        self.in_flight: Counter[str] = Counter()
+        self.api_in_flight = 0  # /api/ask's own waiting room, bounded by `capacity` (Gradio bounds the page's)
         self.lock = threading.Lock()
 
     def pending(self, client: str) -> int:
@@ -62,19 +65,21 @@ class Admission:
                 )
         return None
 
-    def enter(self, client: str) -> Refusal | None:
-        """Admit one API question and count it in flight until `leave`; the API has its own waiting room."""
-        refusal = self.refuse(client)
-        if refusal:
-            return refusal
+    def enter(self, client: str, question: bool = True, api: bool = True) -> Refusal | None:
+        """Admit one request and count it in flight until `leave`; None when admitted."""
         with self.lock:
-            if sum(self.in_flight.values()) >= self.capacity:
+            refusal = self.refuse(client, question)
+            if refusal:
+                return refusal
+            if api and self.api_in_flight >= self.capacity:
                 return Refusal(503, f"The bot is busy answering other runners; try again in {BUSY_RETRY_S} seconds.", BUSY_RETRY_S)
             self.in_flight[client] += 1
+            self.api_in_flight += api
         return None
 
-    def leave(self, client: str) -> None:
+    def leave(self, client: str, api: bool = True) -> None:
         with self.lock:
+            self.api_in_flight -= api
             self.in_flight[client] -= 1
             if self.in_flight[client] <= 0:
                 del self.in_flight[client]
@@ -124,22 +129,20 @@ class AdmissionGuard:
         if scope["type"] != "http" or scope["method"] != "POST":
             return await self.app(scope, receive, send)
         path, client = scope["path"].rstrip("/"), client_of(scope)
-        if path in self.routes.api_paths:
-            refusal = self.admission.enter(client)
-            if refusal:
-                return await refusal.response()(scope, receive, send)
-            try:
-                return await self.app(scope, receive, send)
-            finally:
-                self.admission.leave(client)
-        if path == JOIN:
+        api = path in self.routes.api_paths
+        if api:
+            question = True
+        elif path == JOIN:
             body, receive = await read_body(receive)  # already screened: web/gradio_guard.py
-            refusal = self.admission.refuse(client, question=json.loads(body or b"{}").get("fn_index") in self.routes.gradio_fn_ids)
+            question = json.loads(body or b"{}").get("fn_index") in self.routes.gradio_fn_ids
         elif path.startswith(GRADIO_NAMED):
-            name = path.rsplit("/", 1)[-1]
-            refusal = self.admission.refuse(client, question=name in self.routes.gradio_api_names)
+            question = path.rsplit("/", 1)[-1] in self.routes.gradio_api_names
         else:
             return await self.app(scope, receive, send)
+        refusal = self.admission.enter(client, question, api)
         if refusal:
             return await refusal.response()(scope, receive, send)
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.admission.leave(client, api)

@@ -16,9 +16,10 @@ from web.limits import read_body
 
 PREFIX = "/gradio_api/"
 JOIN = "/gradio_api/queue/join"
-NAMED_CALLS = ("/gradio_api/call/v2/", "/gradio_api/call/", "/gradio_api/run/", "/gradio_api/api/")
-# Gradio features the bot has no use for: developer tools, media streams, recordings, run history.
-UNUSED = ("vibe-edit", "undo-vibe-edit", "vibe-code", "process_recording", "stream", "run-history", "dev", "proxy=")
+NAMED_CALLS = ("/gradio_api/call/v2/", "/gradio_api/call/")
+# Gradio features the bot has no use for: developer tools, media streams, recordings, run history, and the
+# direct-call routes /run/ and /api/, which would answer outside the queue (gradio_client uses the queue).
+UNUSED = ("vibe-edit", "undo-vibe-edit", "vibe-code", "process_recording", "stream", "run-history", "dev", "proxy=", "run/", "api/")
 MAX_SESSION_HASH = 100
 HOW = 'Ask through /gradio_api/call/chat with JSON like {"data": ["How do I stretch my hamstrings?"]}, or use /api/ask'
 
@@ -80,6 +81,8 @@ class GradioScreen:
         body, receive = await read_body(receive)
         try:
             payload = json.loads(body) if body else None
+            # JSON may escape half a surrogate pair ("\ud800"), which Gradio fails on when it writes it back.
+            json.dumps(payload, ensure_ascii=False).encode("utf-8")
         except (ValueError, RecursionError):  # ValueError covers bytes that are not UTF-8 too
             return await refuse(scope, receive, send, 422, f"The body must be UTF-8 JSON, not nested too deeply. {HOW}.")
         problem = self.problem(path.rstrip("/"), payload)

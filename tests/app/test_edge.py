@@ -165,12 +165,18 @@ def test_forwarded_headers_are_believed_only_from_trusted_proxies(settings, fake
 def test_fair_share_one_client_cannot_fill_the_queue():
     waiting = {"greedy": 2, "polite": 1}  # events the page's queue holds per client
     admission = Admission(rate_per_minute=100, per_client=2, capacity=64, queued=lambda c: waiting.get(c, 0))
-    refusal = admission.refuse("greedy")
+    refusal = admission.enter("greedy")
     assert refusal and refusal.status == 429 and "already have 2 questions waiting" in refusal.detail
-    assert admission.refuse("polite") is None
-    assert admission.enter("polite") is None and admission.enter("polite") is not None  # 1 on the page + 1 by the API = its share
+    assert admission.enter("polite") is None  # 1 on the page + this one = its share
+    assert admission.enter("polite", api=False) is not None  # a join arriving meanwhile is counted too
     admission.leave("polite")
-    assert admission.enter("polite") is None
+    assert admission.enter("polite", api=False) is None
+
+
+def test_a_burst_of_joins_is_counted_before_gradio_queues_them():
+    admission = Admission(rate_per_minute=100, per_client=2, capacity=64)  # nothing in the page's queue yet
+    outcomes = [admission.enter("burst", api=False) for _ in range(10)]
+    assert outcomes[:2] == [None, None] and all(o and o.status == 429 for o in outcomes[2:])
 
 
 def test_the_api_waiting_room_is_bounded():
@@ -183,7 +189,7 @@ def test_the_api_waiting_room_is_bounded():
 # ---- limits and error codes ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/api/ask", "/gradio_api/queue/join", "/gradio_api/call/chat", "/gradio_api/run/chat"])
+@pytest.mark.parametrize("path", ["/api/ask", "/gradio_api/queue/join", "/gradio_api/call/chat", "/gradio_api/call/v2/chat"])
 def test_bodies_over_the_limit_are_a_json_413_on_every_route(client, fake_bot, path):
     big = b'{"data": ["' + b"x" * 300_000 + b'"]}'
     announced = client.post(path, content=big, headers={"content-type": "application/json"})
@@ -242,6 +248,7 @@ GRADIO_BAD = [
     ("/gradio_api/call/v2/chat", b'{"message": "hi", "extra": 1}'),
     ("/gradio_api/cancel", b"\xff\xfe"),
     ("/gradio_api/reset", b"\xff\xfe"),
+    ("/gradio_api/reset", b'{"session_hash": "\\ud800", "fn_index": 1, "event_id": "x"}'),  # half a surrogate pair
     ("/gradio_api/vibe-edit", b"\xff\xfe"),
     ("/gradio_api/stream/abc", b"{}"),
 ]
