@@ -129,8 +129,10 @@ def api_routes(settings: Settings, ask: Callable[[Question], Answer], index_stat
     def web_component_script():
         return FileResponse(GRADIO_JS, media_type="text/javascript")
 
-    for path, allowed in {"/api/ask": ["POST"], "/api/health": ["GET"]}.items():
-        wrong = sorted({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} - set(allowed) - ({"HEAD"} if "GET" in allowed else set()))
+    # Load balancers often check health with HEAD.
+    router.add_api_route("/api/health", api_health, methods=["HEAD"], include_in_schema=False)
+    for path, allowed in {"/api/ask": ["POST"], "/api/health": ["GET", "HEAD"]}.items():
+        wrong = sorted({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} - set(allowed))
         router.add_api_route(path, wrong_method(path, allowed), methods=wrong, include_in_schema=False)
     return router
 

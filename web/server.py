@@ -98,6 +98,7 @@ def serve(app, sock: socket.socket, settings: Settings) -> None:
     config = uvicorn.Config(
         app,
         http=protocol,
+        ws="none",  # Gradio 6 streams over server-sent events; nothing here speaks websockets
         log_level="warning",
         access_log=False,  # web/accesslog.py writes one line per request instead, without query strings
         # Forwarded headers are read by ProxyHeadersMiddleware from HAMSTRING_TRUSTED_PROXIES only; uvicorn

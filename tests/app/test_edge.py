@@ -213,7 +213,8 @@ def test_a_wrong_method_is_a_json_405_naming_the_right_one(client):
     r = client.get("/api/ask")
     assert r.status_code == 405 and r.headers["allow"] == "POST" and r.json() == {"detail": "/api/ask takes POST."}
     r = client.delete("/api/health")
-    assert r.status_code == 405 and r.headers["allow"] == "GET"
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
+    assert client.head("/api/health").status_code == 200
 
 
 def test_openapi_documents_413_405_and_the_question_bounds(client, settings):

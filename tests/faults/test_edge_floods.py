@@ -37,8 +37,18 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def summary() -> str:
+    b, f, h = figures.get("bad_input", {}), figures.get("floods", {}), figures.get("health_under_load", {})
+    return (
+        f"edge faults: bad input {b.get('requests')} requests, {b.get('5xx')} 5xx, {b.get('hangs')} hangs; floods: "
+        f"{sum(r['5xx'] for r in f.get('routes', {}).values())} 5xx, polite runner p50 {f.get('polite_p50_s')} s; "
+        f"server RSS {f.get('rss_before_mb')} → {f.get('rss_after_mb')} MB; /api/health p50 {h.get('p50_s')} s, "
+        f"max {h.get('max_s')} s with {h.get('in_flight')} questions sent at once → {ARTIFACT.relative_to(PROJECT_ROOT)}"
+    )
+
+
 @pytest.fixture(scope="module")
-def server(real_settings, tmp_path_factory, request):
+def server(real_settings, tmp_path_factory):
     """The real app on a free port; it trusts 127.0.0.1 as its proxy, so X-Forwarded-For names each test client."""
     port = free_port()
     log = tmp_path_factory.mktemp("edge-faults") / "app.log"
@@ -59,15 +69,6 @@ def server(real_settings, tmp_path_factory, request):
         figures["server_log"] = {"raw_tracebacks": server_log.count("Traceback"), "asgi_exceptions": server_log.count("Exception in ASGI")}
         ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
         ARTIFACT.write_text(json.dumps(figures, indent=2), encoding="utf-8")
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter and "bad_input" in figures:
-            b, f, h = figures["bad_input"], figures.get("floods", {}), figures.get("health_under_load", {})
-            reporter.write_line(
-                f"\nedge faults: bad input {b['requests']} requests, {b['5xx']} 5xx, {b['hangs']} hangs; floods: "
-                f"{sum(r['5xx'] for r in f.get('routes', {}).values())} 5xx, polite p50 {f.get('polite_p50_s')} s; "
-                f"RSS {f.get('rss_before_mb')} → {f.get('rss_after_mb')} MB; health p50 {h.get('p50_s')} s, max {h.get('max_s')} s "
-                f"with {h.get('in_flight')} in flight → {ARTIFACT.relative_to(PROJECT_ROOT)}"
-            )
 
 
 # ---- the bad-input corpus -----------------------------------------------------------------------------------
@@ -160,11 +161,13 @@ def test_bad_input_corpus_on_every_route_gets_no_5xx_and_no_hang(server):
         counts = by_route.setdefault(f"{method} {path}", {})
         counts[str(status)] = counts.get(str(status), 0) + 1
     failures = [r for r in results if r[3] >= 500 or r[3] == -1 or r[4] > HANG_S]
+    slowest = max(results, key=lambda r: r[4])
     figures["bad_input"] = {
         "requests": len(results),
         "5xx": sum(1 for r in results if r[3] >= 500),
         "hangs": sum(1 for r in results if r[3] == -1 or r[4] > HANG_S),
-        "slowest_s": round(max(r[4] for r in results), 3),
+        "slowest_s": round(slowest[4], 3),
+        "slowest": " ".join(str(x) for x in slowest[:4]),
         "by_route": by_route,
     }
     assert failures == [], failures[:10]
@@ -337,7 +340,11 @@ def test_health_stays_fast_while_128_questions_are_in_flight(server):
     assert statistics.median(health) < 0.25 and health[int(len(health) * 0.95) - 1] < 1.0, figures["health_under_load"]
 
 
-def test_no_raw_traceback_reached_the_server_log(server):
+def test_no_raw_traceback_reached_the_server_log(server, capsys):
     """Everything above was turned away with a readable answer, not by an exception in the app."""
+    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+    ARTIFACT.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    with capsys.disabled():
+        print("\n" + summary())
     text = server.log.read_text()
     assert "Exception in ASGI application" not in text and "Traceback" not in text, text[-3000:]
