@@ -15,6 +15,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from web.limits import RateLimiter, read_body
 
+# A refused question joining the page's queue carries its refusal in this header, so the page can show it where
+# the question was asked and keep the question in the box (an HTTP error would blank the chat with "Error").
+REFUSAL_HEADER = "x-hamstring-refusal"
 FAIR_SHARE_RETRY_S = 5  # an answer takes about a second; by then one of the client's own has finished
 BUSY_RETRY_S = 10
 
@@ -37,11 +40,12 @@ class Admission:
     before Gradio has put the event in its queue, so a burst that arrives all at once is counted too.
     """
 
-    def __init__(self, rate_per_minute: int, per_client: int, capacity: int, queued: Callable[[str], int] = lambda c: 0):
+    def __init__(self, rate_per_minute: int, per_client: int, capacity: int, queued: Callable[..., int] = lambda c, refused=False: 0):
         self.rate_per_minute, self.per_client, self.capacity, self.queued = rate_per_minute, per_client, capacity, queued
         self.limiter = RateLimiter(rate_per_minute)
         self.in_flight: Counter[str] = Counter()
         self.api_in_flight = 0  # /api/ask's own waiting room, bounded by `capacity` (Gradio bounds the page's)
+        self.refused_in_flight: Counter[str] = Counter()
         self.lock = threading.Lock()
 
     def pending(self, client: str) -> int:
@@ -77,6 +81,20 @@ class Admission:
             self.api_in_flight += api
         return None
 
+    def enter_refused(self, client: str) -> bool:
+        """Let one refused question per client into the page's queue, to be shown there; False past that one."""
+        with self.lock:
+            if self.refused_in_flight[client] or self.queued(client, refused=True):
+                return False
+            self.refused_in_flight[client] += 1
+            return True
+
+    def leave_refused(self, client: str) -> None:
+        with self.lock:
+            self.refused_in_flight[client] -= 1
+            if self.refused_in_flight[client] <= 0:
+                del self.refused_in_flight[client]
+
     def leave(self, client: str, api: bool = True) -> None:
         with self.lock:
             self.api_in_flight -= api
@@ -91,17 +109,22 @@ def client_of(scope: Scope) -> str:
     return client[0] if client else "unknown"
 
 
-def gradio_queued(blocks) -> Callable[[str], int]:
-    """How many events the page's queue holds for a client, waiting or running.
+def gradio_queued(blocks) -> Callable[..., int]:
+    """How many events the page's queue holds for a client, waiting or running (or only its refused ones).
 
     Reads Gradio's own bookkeeping (`Queue.event_ids_to_events`, each event keeping its request), so the count
     is exact and nothing has to be released by hand; tests/faults/test_edge_floods.py fails if Gradio changes it.
     """
 
-    def queued(client: str) -> int:
+    def queued(client: str, refused: bool = False) -> int:
         queue = getattr(blocks, "_queue", None)
         events = list(getattr(queue, "event_ids_to_events", {}).values())
-        return sum(1 for e in events if e.request is not None and e.request.client and e.request.client.host == client)
+        return sum(
+            1
+            for e in events
+            if e.request is not None and e.request.client and e.request.client.host == client
+            and (not refused or REFUSAL_HEADER in e.request.headers)
+        )
 
     return queued
 
@@ -135,11 +158,19 @@ class AdmissionGuard:
         elif path == JOIN:
             body, receive = await read_body(receive)  # already screened: web/gradio_guard.py
             question = json.loads(body or b"{}").get("fn_index") in self.routes.gradio_fn_ids
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != REFUSAL_HEADER.encode()]  # ours alone to set
         elif path.startswith(GRADIO_NAMED):
             question = path.rsplit("/", 1)[-1] in self.routes.gradio_api_names
         else:
             return await self.app(scope, receive, send)
         refusal = self.admission.enter(client, question, api)
+        if refusal and path == JOIN and question and self.admission.enter_refused(client):
+            # One refused page question goes to the queue marked, and the page says it beside the question.
+            scope["headers"].append((REFUSAL_HEADER.encode(), refusal.detail.encode()))
+            try:
+                return await self.app(scope, receive, send)
+            finally:
+                self.admission.leave_refused(client)
         if refusal:
             return await refusal.response()(scope, receive, send)
         try:

@@ -142,13 +142,27 @@ def test_absolute_urls_come_from_settings_never_from_host(client, settings, fake
 
 def test_one_rate_limit_covers_the_api_the_gradio_api_and_the_page(client, settings):
     assert all(ask(client).status_code == 200 for _ in range(settings.rate_limit_per_minute))
-    for refused in [ask(client), call_chat(client), join(client)]:
+    for refused in [ask(client), call_chat(client)]:
         assert refused.status_code == 429
         assert "Try again in" in refused.json()["detail"] and int(refused.headers["retry-after"]) >= 1
+    # The page's question is queued once, marked, so the page shows the refusal beside the question ...
+    assert join(client, session="page").status_code == 200
+    # ... and a second one while the first waits is refused outright: a refused client can't fill the queue.
+    again = join(client, session="page")
+    assert again.status_code == 429 and "Try again in" in again.json()["detail"]
     # events that send no text (a thumb, clearing the chat) are not questions, and not counted against the limit
     quiet = next(e for e in events(client).values() if not e["inputs"])
     r = client.post("/gradio_api/queue/join", json={"data": [], "fn_index": quiet["id"], "session_hash": "s1"})
     assert r.status_code == 200
+
+
+def test_a_client_cannot_forge_the_refusal_mark(client):
+    from web.admission import REFUSAL_HEADER
+
+    assert join(client, **{REFUSAL_HEADER: "refused"}).status_code == 200
+    page = client.app  # the join went to the queue unmarked: Gradio's event holds the request as received by the page
+    blocks = next(r.app.get_blocks() for r in page.routes if hasattr(getattr(r, "app", None), "get_blocks"))
+    assert [REFUSAL_HEADER in e.request.headers for e in blocks._queue.event_ids_to_events.values()] == [False]
 
 
 def test_forwarded_headers_are_believed_only_from_trusted_proxies(settings, fake_bot):
