@@ -19,7 +19,7 @@ JOIN = "/gradio_api/queue/join"
 NAMED_CALLS = ("/gradio_api/call/v2/", "/gradio_api/call/")
 # Gradio features the bot has no use for: developer tools, media streams, recordings, run history, and the
 # direct-call routes /run/ and /api/, which would answer outside the queue (gradio_client uses the queue).
-UNUSED = ("vibe-edit", "undo-vibe-edit", "vibe-code", "process_recording", "stream", "run-history", "dev", "proxy=", "run/", "api/")
+UNUSED = ("vibe-edit", "undo-vibe-edit", "vibe-code", "process_recording", "stream", "run-history", "dev", "proxy=", "run/", "api/", "upload_progress")
 MAX_SESSION_HASH = 100
 HOW = 'Ask through /gradio_api/call/chat with JSON like {"data": ["How do I stretch my hamstrings?"]}, or use /api/ask'
 
