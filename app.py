@@ -94,7 +94,7 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
     # Gradio requests screened, body limits, CORS and security headers, the client's address through
     # trusted proxies only, the access log.
     admission = Admission(settings.rate_limit_per_minute, settings.max_pending_per_client, QUEUE_SIZE, gradio_queued(page))
-    app.add_middleware(AdmissionGuard, admission=admission, routes=question_routes(page))
+    app.add_middleware(AdmissionGuard, admission=admission, routes=QuestionRoutes.of(page, api_paths={"/api/ask"}))
     app.add_middleware(GradioScreen, events=PageEvents.of(page), page=page)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     install_security(app, policy)
@@ -104,28 +104,19 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
     return app
 
 
-def question_routes(page: gr.Blocks) -> QuestionRoutes:
-    """The page's events that send typed text are its questions, whatever they are called."""
-    asking = [fn for fn in page.fns.values() if any(isinstance(block, gr.Textbox) for block in fn.inputs)]
-    return QuestionRoutes(
-        api_paths=frozenset({"/api/ask"}),
-        gradio_fn_ids=frozenset(fn._id for fn in asking),
-        gradio_api_names=frozenset(fn.api_name for fn in asking if fn.api_name),
-    )
-
-
 def read_settings() -> Settings:
     """Settings from the environment; a bad value is one readable line (SettingsError), not a traceback."""
     try:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"HAMSTRING_{'_'.join(str(p) for p in e['loc'][:1]).upper()}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+            f"HAMSTRING_{str(e['loc'][0] if e['loc'] else '').upper()}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
         )
         raise SettingsError(f"{problems} (see the settings table in README.md)") from None
 
 
-def log_to_stderr(settings: Settings) -> None:
+def log_to_stderr() -> None:
+    """The app's own log lines (refused origins, the access log, failed answers) on stderr."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("hamstring_bot")
@@ -173,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     except HamstringBotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    log_to_stderr(settings)
+    log_to_stderr()
     print(f"Hamstring bot: {policy.public_url}/  (API docs: /docs)", flush=True)
     serve(app, sock, settings)
     return 0

@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     )
     max_message_chars: int = Field(1000, ge=1, description="Longest question accepted.")
     max_history_messages: int = Field(20, ge=0, description="Only the newest messages of an overlong history are kept.")
-    rate_limit_per_minute: int = Field(30, ge=1, description="Requests to /api/ask per client per minute.")
+    rate_limit_per_minute: int = Field(30, ge=1, description="Questions per client per minute, through the page, its API and /api/ask together.")
     max_concurrency: int = Field(4, ge=1, description="Answers computed at once by the web app.")
     public_url: str | None = Field(
         None,

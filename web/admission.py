@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import gradio as gr
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -131,11 +132,17 @@ def gradio_queued(blocks) -> Callable[..., int]:
 
 @dataclass(frozen=True)
 class QuestionRoutes:
-    """Which requests ask a question: the API path, and the page's events that send typed text."""
+    """Which requests ask a question: the API paths, and the page's events that send typed text."""
 
     api_paths: frozenset[str]
     gradio_fn_ids: frozenset[int]  # fn_index values of the page's question events
-    gradio_api_names: frozenset[str]  # their names under /gradio_api/call/, /run/, /api/
+    gradio_api_names: frozenset[str]  # their names under /gradio_api/call/
+
+    @classmethod
+    def of(cls, page: gr.Blocks, api_paths: set[str]) -> "QuestionRoutes":
+        """The page's events that send typed text are its questions, whatever they are called."""
+        asking = [fn for fn in page.fns.values() if any(isinstance(block, gr.Textbox) for block in fn.inputs)]
+        return cls(frozenset(api_paths), frozenset(fn._id for fn in asking), frozenset(fn.api_name for fn in asking if fn.api_name))
 
 
 GRADIO_NAMED = ("/gradio_api/call/v2/", "/gradio_api/call/", "/gradio_api/run/", "/gradio_api/api/")
