@@ -45,7 +45,7 @@ class BodyTooLarge(HTTPException):
 
 
 # Gradio's upload route: the page has no file inputs, so nothing may be written to disk through it.
-UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
+UPLOAD_PATHS = ("/gradio_api/upload",)
 
 
 class BodyLimit:
