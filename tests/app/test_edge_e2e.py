@@ -4,6 +4,7 @@ Over the fake bot, served by uvicorn in a thread. Screenshots go to test-artifac
 a notice, but a failure under CI=true (as in test_e2e.py).
 """
 
+import logging
 import os
 import shutil
 import threading
@@ -47,7 +48,12 @@ def browser():
 @pytest.fixture
 def served(settings, fake_bot):
     """The app over the fake bot at http://127.0.0.1:PORT, allowing one question a minute."""
-    settings.port, settings.rate_limit_per_minute = free_port(), 1
+    settings.rate_limit_per_minute = 1
+    yield from serve_in_thread(settings, fake_bot)
+
+
+def serve_in_thread(settings, fake_bot):
+    settings.port = free_port()
     sock = bind(settings)
     server = uvicorn.Server(uvicorn.Config(app.create_app(settings, fake_bot, index_status=lambda s: FakeIndexStatus()), log_level="error"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -67,6 +73,38 @@ def page(browser):
     page.on("request", lambda r: urlparse(r.url).hostname not in ("127.0.0.1", "localhost", None) and page.outside.append(r.url))
     yield page
     context.close()
+
+
+@pytest.mark.parametrize("written", ["{club}/", "{club}/join/?utm=x", "https://elsewhere.example, {club}"], ids=["slash", "path", "list"])
+def test_the_club_site_embeds_the_bot_however_its_address_was_written(page, settings, fake_bot, club_site, written):
+    settings.allowed_origins = written.format(club=club_site)  # as the environment variable would hold it
+    settings = settings.model_validate(settings.model_dump())  # read like HAMSTRING_ALLOWED_ORIGINS
+    for bot in serve_in_thread(settings, fake_bot):
+        page.goto(f"{club_site}/?bot={bot}")
+        chat = page.locator("gradio-app")
+        box = chat.locator("#hb-question textarea")
+        box.wait_for(timeout=30_000)
+        box.fill("How do I strengthen my hamstrings?")
+        box.press("Enter")
+        chat.locator(".bot-row").first.wait_for(timeout=30_000)
+        page.screenshot(path=SHOTS / f"edge-03-club-origin-allowed-{written.count('/')}-{written.count(',')}.png")
+    assert page.outside == []
+
+
+def test_a_site_that_is_not_allowed_gets_nothing_and_the_log_names_the_setting(page, settings, fake_bot, club_site, caplog):
+    with caplog.at_level(logging.WARNING, logger="hamstring_bot.security"):
+        for bot in serve_in_thread(settings, fake_bot):
+            page.goto(f"{club_site}/?bot={bot}")
+            page.wait_for_timeout(3000)
+            assert page.locator("gradio-app #hb-question").count() == 0
+            page.goto(f"{club_site}/?bot={bot}&embed=iframe")
+            page.wait_for_timeout(2000)
+            frames = [f for f in page.frames if f != page.main_frame]
+            assert frames and all(f.locator("#hb-question").count() == 0 for f in frames)  # frame-ancestors refuses it
+            page.screenshot(path=SHOTS / "edge-04-club-origin-refused.png")
+    refused = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Refused")]
+    assert refused and all("HAMSTRING_ALLOWED_ORIGINS" in m for m in refused)
+    assert len([m for m in refused if club_site in m]) == len(set(refused)) == len(refused)  # once per kind, per site
 
 
 def test_a_refused_question_stays_in_the_box_and_says_when_to_try_again(page, served):
