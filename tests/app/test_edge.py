@@ -17,7 +17,7 @@ import app
 from core.errors import SettingsError
 from core.settings import Settings
 from web.admission import Admission
-from web.origins import edge_policy, normalise_origin
+from web.origins import edge_policy
 from web.server import DeadlineH11Protocol, bind
 
 from tests.app.conftest import FakeIndexStatus, free_port
