@@ -42,7 +42,6 @@ from web.security import install_security
 from web.server import bind, serve
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
-QUEUE_SIZE = 64  # questions waiting for the page, and for the API; past this, newcomers are told the queue is full
 
 
 class Asker(Protocol):
@@ -71,7 +70,7 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
     app.include_router(api_routes(settings, ask, index_status))
 
     page = build_chat(settings, ask, FeedbackStore(settings.feedback_db))
-    page.queue(default_concurrency_limit=settings.max_concurrency, max_size=QUEUE_SIZE)
+    page.queue(default_concurrency_limit=settings.max_concurrency, max_size=settings.queue_size)
     app = gr.mount_gradio_app(
         app,
         page,
@@ -93,7 +92,7 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
     # The edge, innermost first (Starlette runs the last added first): admission for every question route,
     # Gradio requests screened, body limits, CORS and security headers, the client's address through
     # trusted proxies only, the access log.
-    admission = Admission(settings.rate_limit_per_minute, settings.max_pending_per_client, QUEUE_SIZE, gradio_queued(page))
+    admission = Admission(settings.rate_limit_per_minute, settings.max_pending_per_client, settings.queue_size, gradio_queued(page))
     app.add_middleware(AdmissionGuard, admission=admission, routes=QuestionRoutes.of(page, api_paths={"/api/ask"}))
     app.add_middleware(GradioScreen, events=PageEvents.of(page), page=page)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

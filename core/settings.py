@@ -80,6 +80,9 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Addresses or networks (127.0.0.1, 10.0.0.0/8) of reverse proxies whose X-Forwarded-For/-Proto headers are believed.",
     )
+    queue_size: int = Field(
+        64, ge=1, description="Questions that may wait for the page, and for /api/ask, at once; past this, newcomers are told to retry."
+    )
     max_pending_per_client: int = Field(
         2, ge=1, description="Questions one client may have waiting or being answered at once, page and API together (its fair share of the queue)."
     )

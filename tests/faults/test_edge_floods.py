@@ -53,7 +53,9 @@ def server(real_settings, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("edge-faults") / "app.log"
     env = {**os.environ, "HAMSTRING_DATA_DIR": str(real_settings.data_dir), "HAMSTRING_PORT": str(port), "HAMSTRING_HOST": "127.0.0.1",
-           "HAMSTRING_TRUSTED_PROXIES": "127.0.0.1", "HAMSTRING_REQUEST_TIMEOUT_S": str(REQUEST_TIMEOUT_S), "PYTHONUNBUFFERED": "1"}
+           "HAMSTRING_TRUSTED_PROXIES": "127.0.0.1", "HAMSTRING_REQUEST_TIMEOUT_S": str(REQUEST_TIMEOUT_S),
+           # room for all 128 questions of the health test to be in flight at once, as the issue measured
+           "HAMSTRING_QUEUE_SIZE": "128", "PYTHONUNBUFFERED": "1"}
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -336,7 +338,7 @@ def test_health_stays_fast_while_128_questions_are_in_flight(server):
         "health_samples": len(health), "p50_s": round(statistics.median(health), 3),
         "p95_s": round(health[int(len(health) * 0.95) - 1], 3), "max_s": round(health[-1], 3),
     }
-    assert statuses.count(200) + statuses.count(503) == IN_FLIGHT
+    assert statuses.count(200) == IN_FLIGHT  # all in flight at once, and all answered
     assert statistics.median(health) < 0.25 and health[int(len(health) * 0.95) - 1] < 1.0, figures["health_under_load"]
 
 
