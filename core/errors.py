@@ -8,6 +8,10 @@ class HamstringBotError(Exception):
     """Root of every error a user may see; its message is meant for them."""
 
 
+class SettingsError(HamstringBotError):
+    """A HAMSTRING_* setting has a value the app cannot use; the message says what to write."""
+
+
 class CorpusError(HamstringBotError):
     """The corpus (articles, build rules, conflict registry) is malformed."""
 

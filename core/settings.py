@@ -3,10 +3,12 @@
 Load it once at the entry point (`Settings()`) and pass it down; nothing reads globals.
 """
 
+import json
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,14 +72,50 @@ class Settings(BaseSettings):
     # Web app and API
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, description="Port the web app listens on.")
-    allowed_origins: list[str] = Field(
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Origins (scheme://host:port) allowed to embed the bot or call its API, besides its own origin and localhost.",
+        description="Sites (https://club.example, comma-separated or a JSON list) allowed to embed the bot or call its API, besides its own origin.",
     )
     max_message_chars: int = Field(1000, ge=1, description="Longest question accepted.")
     max_history_messages: int = Field(20, ge=0, description="Only the newest messages of an overlong history are kept.")
-    rate_limit_per_minute: int = Field(30, ge=1, description="Requests to /api/ask per client per minute.")
+    rate_limit_per_minute: int = Field(30, ge=1, description="Questions per client per minute, through the page, its API and /api/ask together.")
     max_concurrency: int = Field(4, ge=1, description="Answers computed at once by the web app.")
+    public_url: str | None = Field(
+        None,
+        description="The address runners open (https://bot.club.example); every absolute URL the app sends is built from it. Unset: http://host:port.",
+    )
+    public_embed: bool = Field(False, description="Let any website embed the bot (HAMSTRING_ALLOWED_ORIGINS=*); requests then never carry credentials.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (127.0.0.1, 10.0.0.0/8) of reverse proxies whose X-Forwarded-For/-Proto headers are believed.",
+    )
+    queue_size: int = Field(
+        64, ge=1, description="Questions that may wait for the page, and for /api/ask, at once; past this, newcomers are told to retry."
+    )
+    max_pending_per_client: int = Field(
+        2, ge=1, description="Questions one client may have waiting or being answered at once, page and API together (its fair share of the queue)."
+    )
+    max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest request body accepted on any route; larger gets 413.")
+    request_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds a client has to send a whole request (headers and body) before the connection is closed."
+    )
+    keep_alive_s: int = Field(5, ge=1, description="Seconds an idle keep-alive connection stays open.")
+    max_connections: int = Field(1000, ge=10, description="Open connections and requests at once; past this the server answers 503.")
+    access_log: bool = Field(True, description="Log one line per request: method, path, status, duration (never the question).")
+
+    @field_validator("allowed_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_or_json_list(cls, value: object) -> object:
+        """`a, b` or `["a", "b"]`: environment variables are written both ways."""
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if value.startswith("["):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a valid JSON list ({exc.msg}); write it comma-separated instead: a, b") from None
+        return [part.strip() for part in value.split(",") if part.strip()]
 
     # The club's view of feedback
     admin_password: SecretStr | None = Field(

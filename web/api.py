@@ -1,16 +1,20 @@
 """The HTTP API for scripts: POST /api/ask, GET /api/health, the web component script, readable JSON errors.
 
-Every error is JSON with a `detail` that says what to do; nothing echoes the request back.
+Every error is JSON with a `detail` that says what to do; nothing echoes the request back. Admission (rate
+limit, fair share, body size) happens before a request gets here: web/admission.py, web/limits.py.
 """
 
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
+import fastapi_offline
 import gradio as gr
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -19,19 +23,52 @@ from core.index import StatusWatch
 from core.questions import Question, check
 from core.settings import Settings
 from core.types import Answer, Message
-from web.limits import RateLimiter
 
 # The web component script that ships inside the installed gradio package, so an embedding page loads
 # exactly the version this server runs, and works without any CDN.
 GRADIO_JS = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
-MAX_BODY_BYTES = 256 * 1024
+# ReDoc's bundle (served offline by fastapi-offline) still draws its "API docs by Redocly" logo from a CDN;
+# served here with that image made an empty inline one, the docs page makes no request off the machine.
+REDOC_JS = Path(fastapi_offline.__file__).parent / "static" / "redoc.standalone.js"
+REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+EMPTY_SVG = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
 
 
-class AskRequest(BaseModel):
-    question: str = Field(description="The runner's question.", examples=["How do I strengthen my hamstrings?"])
-    history: list[Message] = Field(
-        default_factory=list, description="The conversation so far, oldest first; only the newest messages are used."
-    )
+class Detail(BaseModel):
+    detail: str = Field(description="What went wrong and what to do instead.")
+
+
+def error(description: str) -> dict:
+    return {"description": description, "model": Detail}
+
+
+# Every status an /api route can answer besides 200, as the OpenAPI schema documents them.
+ASK_ERRORS = {
+    405: error("Wrong method: /api/ask takes POST (the `Allow` header says so)"),
+    413: error("Body over max_body_bytes (256 KiB by default)"),
+    422: error("Empty, overlong or malformed question, or a body that is not UTF-8 JSON of the right shape"),
+    429: error("Too many questions from this client, or too many of its questions waiting; `Retry-After` says when to retry"),
+    503: error("Every place in the queue is taken; `Retry-After` says when to retry"),
+}
+HEALTH_ERRORS = {405: error("Wrong method: /api/health takes GET")}
+
+
+def ask_request(settings: Settings) -> type[BaseModel]:
+    """The request body, with the question's length bounds from settings written into the schema."""
+    # The bounds are documented, not enforced by pydantic: core.questions.check says the limit in words.
+    bounds = {"minLength": 1, "maxLength": settings.max_message_chars}
+
+    class AskRequest(BaseModel):
+        question: str = Field(
+            description=f"The runner's question, 1 to {settings.max_message_chars:,} characters.",
+            examples=["How do I strengthen my hamstrings?"],
+            json_schema_extra=bounds,
+        )
+        history: list[Message] = Field(
+            default_factory=list, description="The conversation so far, oldest first; only the newest messages are used."
+        )
+
+    return AskRequest
 
 
 class Health(BaseModel):
@@ -52,32 +89,21 @@ class Health(BaseModel):
 
 def api_routes(settings: Settings, ask: Callable[[Question], Answer], index_status: Callable[[Settings], Any]) -> APIRouter:
     router = APIRouter()
-    limiter = RateLimiter(settings.rate_limit_per_minute)
+    AskRequest = ask_request(settings)
+    # Questions wait for a thread here, on the event loop, not in the shared thread pool: waiting costs no
+    # thread, so health (a plain `def`, run in that pool) never queues behind the answer gate.
+    answering = anyio.CapacityLimiter(settings.max_concurrency)
 
     @router.post(
-        "/api/ask",
-        summary="Ask a question",
-        response_model=Answer,
-        max_body_size=MAX_BODY_BYTES,
-        responses={422: {"description": "Empty, overlong or malformed question"}, 429: {"description": "Too many requests"}},
+        "/api/ask", summary="Ask a question", response_model=Answer, max_body_size=settings.max_body_bytes, responses=ASK_ERRORS
     )
-    def api_ask(body: AskRequest, request: Request):
+    async def api_ask(body: AskRequest):  # type: ignore[valid-type]
         """Answer one question, with numbered citations quoting the articles verbatim."""
-        client = request.client.host if request.client else "unknown"
-        wait = limiter.retry_after(client)
-        if wait:
-            return JSONResponse(
-                status_code=429,
-                headers={"Retry-After": str(int(wait) + 1)},
-                content={
-                    "detail": f"Too many questions: the limit is {settings.rate_limit_per_minute} a minute. "
-                    f"Try again in {int(wait) + 1} seconds."
-                },
-            )
         try:
-            return ask(check(body.question, body.history, settings))
+            question = check(body.question, body.history, settings)
         except BadQuestion as exc:
             return JSONResponse(status_code=422, content={"detail": str(exc)})
+        return await anyio.to_thread.run_sync(ask, question, limiter=answering)
 
     # The check runs in a worker thread and is reused for a moment, so health answers at once however
     # slow or stuck the store is, and a crowd of health checks costs one look at the index.
@@ -85,7 +111,7 @@ def api_routes(settings: Settings, ask: Callable[[Question], Answer], index_stat
         lambda: index_status(settings), max_age_s=settings.health_max_age_s, stuck_after_s=settings.chroma_timeout_s + 0.5
     )
 
-    @router.get("/api/health", summary="Index health", response_model=Health)
+    @router.get("/api/health", summary="Index health", response_model=Health, responses=HEALTH_ERRORS)
     def api_health():
         """Whether the search index is present and matches the corpus, and which corpus and model it holds;
         when not, what is wrong (`index`) and what to do (`remedy`). Answers within a second whatever the store does."""
@@ -100,11 +126,42 @@ def api_routes(settings: Settings, ask: Callable[[Question], Answer], index_stat
             model=status.model,
         )
 
+    redoc_js = REDOC_JS.read_text(encoding="utf-8").replace(REDOC_LOGO, EMPTY_SVG)
+
+    @router.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Hamstring bot API - ReDoc",
+            redoc_js_url="/redoc.standalone.js",
+            redoc_favicon_url="/static-offline-docs/favicon.png",
+            with_google_fonts=False,
+        )
+
+    @router.get("/redoc.standalone.js", include_in_schema=False)
+    def redoc_script() -> Response:
+        return Response(redoc_js, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+
     @router.get("/gradio.js", include_in_schema=False)
     def web_component_script():
         return FileResponse(GRADIO_JS, media_type="text/javascript")
 
+    # Load balancers often check health with HEAD.
+    router.add_api_route("/api/health", api_health, methods=["HEAD"], include_in_schema=False)
+    for path, allowed in {"/api/ask": ["POST"], "/api/health": ["GET", "HEAD"]}.items():
+        wrong = sorted({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} - set(allowed))
+        router.add_api_route(path, wrong_method(path, allowed), methods=wrong, include_in_schema=False)
     return router
+
+
+def wrong_method(path: str, allowed: list[str]) -> Callable:
+    # Without these, a wrong method falls through to the Gradio page mounted at / and comes back 404.
+    async def refuse() -> JSONResponse:
+        return JSONResponse(
+            status_code=405, headers={"Allow": ", ".join(allowed)}, content={"detail": f"{path} takes {' or '.join(allowed)}."}
+        )
+
+    return refuse
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -128,8 +185,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         if exc.status_code == 400 and request.url.path.startswith("/api/"):
-            # FastAPI's only 400 here is a body it cannot decode, e.g. bytes that are not UTF-8.
-            return JSONResponse(status_code=422, content={"detail": "The request body must be JSON encoded as UTF-8."})
+            # FastAPI's only 400 here is a body it cannot parse: nested too deeply for json, or not UTF-8.
+            if isinstance(exc.__cause__, RecursionError):
+                detail = "The request body is JSON nested too deeply; send a flat object like {\"question\": \"…\", \"history\": []}."
+            else:
+                detail = "The request body must be JSON encoded as UTF-8."
+            return JSONResponse(status_code=422, content={"detail": detail})
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
 
     @app.exception_handler(AnswerUnavailable)

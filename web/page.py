@@ -15,6 +15,7 @@ from core.errors import BadQuestion
 from core.questions import EXAMPLE_QUESTION, Question, check
 from core.settings import Settings
 from core.types import Answer, Message
+from web.admission import REFUSAL_HEADER
 from web.articles import Shelf, article_path
 from web.feedback import FeedbackStore, Thumbs
 from web.render import esc, render_answer, render_user, reveal
@@ -129,7 +130,11 @@ def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: Fee
             messages.append({"role": "assistant", "content": render_answer(t.answer, **drawn(turns[:i]))})
         return messages
 
-    def chat(message: str, turns: list[Turn]) -> Iterator[tuple]:
+    def chat(message: str, turns: list[Turn], request: gr.Request) -> Iterator[tuple]:
+        refused = request.headers.get(REFUSAL_HEADER) if request else None
+        if refused:  # over the rate limit or its share of the queue (web/admission.py): say when, keep the text
+            yield gr.skip(), turns, gr.skip(), refused
+            return
         history = [m for t in turns for m in (Message(role="user", content=t.question), Message(role="assistant", content=t.answer.text))]
         try:
             question = check(message or "", history, settings)

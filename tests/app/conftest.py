@@ -184,12 +184,15 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_bot(real_settings, tmp_path_factory):
-    """`python app.py` with the real bot over the run's real index, on a free port; yields its base URL."""
+def live_bot(real_settings, tmp_path_factory, club_site):
+    """`python app.py` with the real bot over the run's real index, on a free port; yields its base URL.
+
+    The example club site is its one allowed origin: no other site (not even another localhost port) may embed it.
+    """
     port = free_port()
     log = tmp_path_factory.mktemp("live-bot") / "app.log"
     env = {**os.environ, "HAMSTRING_DATA_DIR": str(real_settings.data_dir), "HAMSTRING_PORT": str(port),
-           "HAMSTRING_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}
+           "HAMSTRING_HOST": "127.0.0.1", "HAMSTRING_ALLOWED_ORIGINS": club_site, "PYTHONUNBUFFERED": "1"}
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
