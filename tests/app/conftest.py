@@ -192,7 +192,10 @@ def live_bot(real_settings, tmp_path_factory, club_site):
     port = free_port()
     log = tmp_path_factory.mktemp("live-bot") / "app.log"
     env = {**os.environ, "HAMSTRING_DATA_DIR": str(real_settings.data_dir), "HAMSTRING_PORT": str(port),
-           "HAMSTRING_HOST": "127.0.0.1", "HAMSTRING_ALLOWED_ORIGINS": club_site, "PYTHONUNBUFFERED": "1"}
+           "HAMSTRING_HOST": "127.0.0.1", "HAMSTRING_ALLOWED_ORIGINS": club_site, "PYTHONUNBUFFERED": "1",
+           # every browser test asks from this one address, faster than a runner would: the per-client limit
+           # is raised so the session's later tests are not refused (test_edge_e2e.py tests the refusal itself)
+           "HAMSTRING_RATE_LIMIT_PER_MINUTE": "1000"}
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
