@@ -8,6 +8,7 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from evals.grading import rubric_markdown, rubric_summary
 from evals.metrics import METRICS, value
 from evals.results import CaseResult, Rate, Report
 
@@ -70,6 +71,7 @@ def summary(report: Report, max_failures: int = 40) -> str:
             lines.append(f"  {_case_label(result)}: {_failed_checks(result)}")
         if len(failed) > max_failures:
             lines.append(f"  … and {len(failed) - max_failures} more (see report.json)")
+    lines += rubric_summary(report)
     misses = [b for b in report.thresholds if not b.passed]
     if misses:
         lines += ["", "thresholds missed:"] + [f"  {b.why}" for b in misses]
@@ -119,6 +121,7 @@ def markdown(report: Report) -> str:
         if result.answer is not None:
             out += ["", "<details><summary>answer</summary>", "", result.answer.text, "", "</details>"]
         out.append("")
+    out += rubric_markdown(report)
     out += ["## All cases", "", "| case | category | result | latency ms |", "|---|---|---|---:|"]
     for result in report.cases:
         latency = f"{result.latency_ms:.1f}" if result.latency_ms is not None else "—"

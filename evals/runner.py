@@ -12,7 +12,7 @@ from tqdm import tqdm
 from core.types import Answer, Message
 from evals.checks import Corpus, judge
 from evals.metrics import compute
-from evals.results import CaseResult, CheckResult, Report, SetInfo, TurnRecord
+from evals.results import CaseResult, CheckResult, Report, RubricResult, SetInfo, TurnRecord
 from evals.schema import Case, QuestionSet
 from evals.thresholds import apply_thresholds
 
@@ -21,6 +21,12 @@ class AskingBot(Protocol):
     """What the runner needs of a bot: `bot.Bot`, `evals.remote.RemoteBot` and the tests' fakes all fit."""
 
     def ask(self, question: str, history: list[dict] | None = None) -> Answer: ...
+
+
+class RubricGrader(Protocol):
+    """What the runner needs of a rubric judge: `evals.rubric_judge.Judge` and the tests' fakes fit."""
+
+    def grade(self, case: Case, answer: Answer, history: list[Message]) -> RubricResult: ...
 
 
 def evaluate(
@@ -32,10 +38,14 @@ def evaluate(
     repeat: int = 1,
     bars: dict[str, float] | None = None,
     progress: bool | None = None,
+    grader: RubricGrader | None = None,
 ) -> Report:
-    """Run every case of every set `repeat` times and return the full report (metrics and threshold verdicts)."""
+    """Run every case of every set `repeat` times and return the full report (metrics and threshold verdicts).
+
+    With a `grader`, each case's rubric is graded after its checks; without one, rubrics are left for a human.
+    """
     started = time.perf_counter()
-    results = run_sets(bot, sets, corpus, repeat=repeat, progress=progress)
+    results = run_sets(bot, sets, corpus, repeat=repeat, progress=progress, grader=grader)
     metrics = compute(results)
     return Report(
         created=datetime.now(timezone.utc),
@@ -50,7 +60,8 @@ def evaluate(
 
 
 def run_sets(
-    bot: AskingBot, sets: list[QuestionSet], corpus: Corpus, *, repeat: int = 1, progress: bool | None = None
+    bot: AskingBot, sets: list[QuestionSet], corpus: Corpus, *, repeat: int = 1, progress: bool | None = None,
+    grader: RubricGrader | None = None,
 ) -> list[CaseResult]:
     """All cases, all runs; run r of every case finishes before run r+1 starts, so a drifting bot shows up as inconsistency."""
     total = sum(len(s.cases) for s in sets) * repeat
@@ -60,13 +71,15 @@ def run_sets(
         for run in range(1, repeat + 1):
             for qset in sets:
                 for case in qset.cases:
-                    results.append(run_case(bot, case, qset.name, corpus, run=run))
+                    results.append(run_case(bot, case, qset.name, corpus, run=run, grader=grader))
                     bar.update()
     return results
 
 
-def run_case(bot: AskingBot, case: Case, set_name: str, corpus: Corpus, *, run: int = 1) -> CaseResult:
-    """Play the case's turns in order; judge the answer to the last one."""
+def run_case(
+    bot: AskingBot, case: Case, set_name: str, corpus: Corpus, *, run: int = 1, grader: RubricGrader | None = None
+) -> CaseResult:
+    """Play the case's turns in order; judge the answer to the last one (and grade its rubric, if it has one)."""
     history: list[Message] = []
     turns: list[TurnRecord] = []
     answer: Answer | None = None
@@ -81,6 +94,7 @@ def run_case(bot: AskingBot, case: Case, set_name: str, corpus: Corpus, *, run: 
             return CaseResult(
                 set_name=set_name, case_id=case.id, category=case.category, run=run, expect=case.expect, turns=turns,
                 checks=[CheckResult(name="answered", passed=False, why=f"turn {len(turns)} failed: {error}")], error=error,
+                rubric=RubricResult(rubric=case.rubric, status="no answer") if case.rubric else None,
             )
         elapsed = time.perf_counter() - started - getattr(bot, "rate_limit_wait_s", 0.0)
         turns.append(TurnRecord(question=question, answer_text=answer.text, latency_ms=elapsed * 1000))
@@ -88,5 +102,13 @@ def run_case(bot: AskingBot, case: Case, set_name: str, corpus: Corpus, *, run: 
     assert answer is not None  # turns is never empty (schema)
     return CaseResult(
         set_name=set_name, case_id=case.id, category=case.category, run=run, expect=case.expect, turns=turns,
-        answer=answer, checks=judge(case.expect, answer, corpus),
+        answer=answer, checks=judge(case.expect, answer, corpus), rubric=_rubric(case, answer, history[:-2], grader),
     )
+
+
+def _rubric(case: Case, answer: Answer, history: list[Message], grader: RubricGrader | None) -> RubricResult | None:
+    if case.rubric is None:
+        return None
+    if grader is None:
+        return RubricResult(rubric=case.rubric, status="needs a human")
+    return grader.grade(case, answer, history)
