@@ -134,7 +134,7 @@ def apply_grades(report: Report, grades: list[HumanGrade]) -> Report:
 
 def load_report(path: Path) -> tuple[Report, Path]:
     """A report.json (or the folder holding one) and the folder it lives in."""
-    file = path / "report.json" if path.is_dir() else path
+    file = path if path.suffix == ".json" else path / "report.json"
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
