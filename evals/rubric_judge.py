@@ -11,13 +11,11 @@ import json
 from pathlib import Path
 from typing import Literal
 
-import openai
 import yaml
 from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 from langchain_core.utils.json import parse_json_markdown
-from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field, SecretStr, StrictInt, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,6 +28,9 @@ PROMPT_PATH = Path(__file__).with_name("judge_prompt.yaml")
 PROMPT_VERSION = 1
 PROMPT_VARIABLES = {"rubric", "conversation", "question", "answer", "passages"}
 REPLY_SHOWN_CHARS = 160  # how much of a malformed reply the report quotes: enough to see what came back
+# After this many cases in a row whose every attempt failed to reach the judge (timeouts, refused connections, HTTP
+# errors), the rest are not sent: a judge that is down would otherwise cost timeout x attempts on each of 161 cases.
+MAX_CASES_FAILING_IN_A_ROW = 3
 
 
 class JudgeSettings(BaseSettings):
@@ -119,12 +120,17 @@ class Judge:
         self.prompt = prompt or load_prompt()
         self.retries = retries
         self.timeout = timeout
+        self.unreachable_in_a_row = 0
+        self.last_problem = ""
 
     @classmethod
     def from_settings(cls, settings: JudgeSettings) -> "Judge | None":
         """The configured judge, or None when no URL is set (rubrics are then left for a human)."""
         if not settings.url:
             return None
+        # Imported only when a judge is configured: the OpenAI client adds about a second to every run's start-up.
+        from langchain_openai import ChatOpenAI
+
         chat: BaseChatModel = ChatOpenAI(
             model=settings.model,
             base_url=settings.url,
@@ -148,10 +154,13 @@ class Judge:
 
     def grade(self, case: Case, answer: Answer, history: list[Message]) -> RubricResult:
         assert case.rubric is not None
+        if self.unreachable_in_a_row >= MAX_CASES_FAILING_IN_A_ROW:
+            return self._result(case, status="judge error", reason=(
+                f"judge error: not asked, the judge failed on {self.unreachable_in_a_row} cases in a row "
+                f"(last: {self.last_problem}); fix the judge and re-run, or grade the CSV by hand"))
         messages = self.prompt.format_messages(**prompt_inputs(case, answer, history))
-        attempts = self.retries + 1
-        problem = ""
-        for attempt in range(1, attempts + 1):
+        problem, reached = "", False
+        for attempt in range(1, self.retries + 2):
             try:
                 reply = self.chat.invoke(messages)
             except Exception as exc:  # noqa: BLE001 - whatever the endpoint does, the run goes on and the case says why
@@ -159,12 +168,17 @@ class Judge:
                 if not retryable:
                     break
                 continue
+            reached = True
             try:
                 verdict = self._verdict(_text(reply.content))
             except ValueError as exc:
                 problem = str(exc)
                 continue
+            self.unreachable_in_a_row = 0
             return self._result(case, status="graded", grade=verdict.grade, reason=verdict.reason)
+        # A judge that replies, however badly, is up: only cases that never got a reply count towards giving up.
+        self.unreachable_in_a_row = 0 if reached else self.unreachable_in_a_row + 1
+        self.last_problem = problem
         tried = f" (after {attempt} attempt{'s' if attempt > 1 else ''})"
         return self._result(case, status="judge error", reason=f"judge error: {problem}{tried}")
 
@@ -183,6 +197,8 @@ class Judge:
 
     def _transport_problem(self, exc: Exception) -> tuple[str, bool]:
         """(what went wrong, worth another attempt)."""
+        import openai  # already loaded by ChatOpenAI when the chat model is one; see from_settings
+
         if isinstance(exc, openai.APITimeoutError):
             return f"no reply from {self.url} within {self.timeout} s; raise HAMSTRING_JUDGE_TIMEOUT (--judge-timeout)", True
         if isinstance(exc, openai.APIConnectionError):

@@ -234,3 +234,21 @@ def test_a_prompt_file_of_ones_own_is_used(tmp_path, hold_case, hold_answer):
     model = chat('{"grade": 2, "reason": "ok"}')
     Judge(model, model="m", url=URL, prompt=load_prompt(path)).grade(hold_case, hold_answer, [])
     assert model.sent[0][0].content == 'Grade it. Reply {"grade": 0, "reason": "…"}.\n'
+
+
+def test_a_judge_that_cannot_be_reached_is_given_up_after_three_cases_in_a_row(hold_case, hold_answer):
+    refused = openai.APIConnectionError(request=REQUEST)
+    model = chat(refused, refused, refused, refused, refused, refused, '{"grade": 2, "reason": "back"}')
+    judge = make_judge(model, retries=1)
+    results = [judge.grade(hold_case, hold_answer, []) for _ in range(5)]
+    assert len(model.sent) == 6  # three cases x two attempts; the fourth and fifth were not sent
+    assert all(r.status == "judge error" for r in results)
+    assert results[3].reason.startswith("judge error: not asked, the judge failed on 3 cases in a row (last: cannot connect to")
+
+
+def test_malformed_replies_do_not_count_as_an_unreachable_judge(hold_case, hold_answer):
+    model = chat("prose")
+    judge = make_judge(model, retries=0)
+    for _ in range(5):
+        judge.grade(hold_case, hold_answer, [])
+    assert len(model.sent) == 5  # it answers, just badly: every case is still asked
