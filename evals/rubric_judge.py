@@ -28,6 +28,7 @@ PROMPT_PATH = Path(__file__).with_name("judge_prompt.yaml")
 PROMPT_VERSION = 1
 PROMPT_VARIABLES = {"rubric", "conversation", "question", "answer", "passages"}
 REPLY_SHOWN_CHARS = 160  # how much of a malformed reply the report quotes: enough to see what came back
+REASON_MAX_CHARS = 300  # json_object_schema only: about 60 words, well inside max_tokens
 # After this many cases in a row whose every attempt failed to reach the judge (timeouts, refused connections, HTTP
 # errors), the rest are not sent: a judge that is down would otherwise cost timeout x attempts on each of 161 cases.
 MAX_CASES_FAILING_IN_A_ROW = 3
@@ -49,9 +50,10 @@ class JudgeSettings(BaseSettings):
     timeout: float = Field(60.0, gt=0, description="Seconds to wait for one reply before it counts as a failed attempt.")
     retries: int = Field(1, ge=0, le=5, description="Extra attempts after a timeout, a connection error, a 5xx/429 or a malformed reply.")
     max_tokens: int = Field(300, ge=16, description="Longest reply asked of the judge; the JSON verdict needs far less.")
-    response_format: Literal["json_schema", "json_object", "none"] = Field(
+    response_format: Literal["json_schema", "json_object_schema", "json_object", "none"] = Field(
         "json_schema",
-        description="Structured output asked of the endpoint: json_schema (grade and reason constrained), json_object, "
+        description="Structured output asked of the endpoint: json_schema (OpenAI's form: grade and reason constrained), "
+        "json_object_schema (json_object with a 'schema', the form llama-cpp-python's server takes), json_object (any JSON), "
         "or none for an endpoint that rejects response_format (the prompt still asks for JSON).",
     )
     prompt_path: Path = Field(PROMPT_PATH, description="YAML file with the judge's system and user messages.")
@@ -205,7 +207,8 @@ class Judge:
             return f"cannot connect to {self.url} ({exc.__cause__ or exc}); is the judge server running?", True
         if isinstance(exc, openai.APIStatusError):
             hint = {
-                400: "; if the endpoint rejects structured output, set HAMSTRING_JUDGE_RESPONSE_FORMAT=none",
+                400: "; if the endpoint rejects structured output, set HAMSTRING_JUDGE_RESPONSE_FORMAT (README 'Rubric grading')",
+                422: "; if the endpoint rejects structured output, set HAMSTRING_JUDGE_RESPONSE_FORMAT (README 'Rubric grading')",
                 401: "; check HAMSTRING_JUDGE_API_KEY",
                 404: "; check the URL (it usually ends in /v1) and HAMSTRING_JUDGE_MODEL",
             }.get(exc.status_code, "")
@@ -217,16 +220,21 @@ class Judge:
 
 
 def _response_format(kind: str) -> dict:
-    if kind == "json_object":
-        return {"type": "json_object"}
     # Written out rather than Verdict.model_json_schema(): strict structured output accepts only a small subset of
-    # JSON Schema (enum yes, minLength and titles not everywhere), and local grammar-based servers the same.
+    # JSON Schema (enum yes; lengths and titles not everywhere).
     schema = {
         "type": "object",
         "properties": {"grade": {"type": "integer", "enum": [0, 1, 2]}, "reason": {"type": "string"}},
         "required": ["grade", "reason"],
         "additionalProperties": False,
     }
+    if kind == "json_object":
+        return {"type": "json_object"}
+    if kind == "json_object_schema":
+        # A grammar-constrained server follows the schema token by token; a length bound keeps a small model that
+        # rambles from running into max_tokens mid-string, which would cut the JSON off.
+        schema["properties"]["reason"]["maxLength"] = REASON_MAX_CHARS
+        return {"type": "json_object", "schema": schema}
     return {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema, "strict": True}}
 
 

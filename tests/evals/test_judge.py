@@ -136,7 +136,7 @@ REQUEST = httpx.Request("POST", f"{URL}/chat/completions")
     (openai.APIConnectionError(request=REQUEST), f"cannot connect to {URL}", 2),
     (openai.InternalServerError("boom", response=httpx.Response(500, request=REQUEST), body=None), "answered HTTP 500: boom", 2),
     (openai.AuthenticationError("bad key", response=httpx.Response(401, request=REQUEST), body=None), "check HAMSTRING_JUDGE_API_KEY", 1),
-    (openai.BadRequestError("no schema", response=httpx.Response(400, request=REQUEST), body=None), "HAMSTRING_JUDGE_RESPONSE_FORMAT=none", 1),
+    (openai.BadRequestError("no schema", response=httpx.Response(400, request=REQUEST), body=None), "set HAMSTRING_JUDGE_RESPONSE_FORMAT", 1),
     (RuntimeError("something odd"), "RuntimeError: something odd", 2),
 ])
 def test_transport_failures_are_judge_errors_and_only_transient_ones_are_retried(hold_case, hold_answer, error, says, attempts):

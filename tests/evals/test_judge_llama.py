@@ -90,9 +90,11 @@ def _wait_for_models(url: str, proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(autouse=True)
-def no_judge_in_the_environment(monkeypatch, corpus_dir):
-    for name in ("URL", "MODEL", "API_KEY", "TIMEOUT", "RETRIES", "RESPONSE_FORMAT", "PROMPT_PATH"):
+def judge_environment(monkeypatch, corpus_dir):
+    for name in ("URL", "MODEL", "API_KEY", "TIMEOUT", "RETRIES", "PROMPT_PATH"):
         monkeypatch.delenv(f"HAMSTRING_JUDGE_{name}", raising=False)
+    # llama-cpp-python's server takes a schema inside json_object, not OpenAI's json_schema (which it answers with 422).
+    monkeypatch.setenv("HAMSTRING_JUDGE_RESPONSE_FORMAT", "json_object_schema")
     monkeypatch.setenv("HAMSTRING_CORPUS_DIR", str(corpus_dir))
 
 
@@ -125,7 +127,18 @@ def test_a_run_grades_every_rubric_through_the_real_server(llama_server, fakes, 
 
 def test_a_tiny_timeout_is_a_judge_error_not_a_crash(llama_server, fakes):
     judge = Judge.from_settings(JudgeSettings(url=llama_server, model=MODEL, timeout=0.001, retries=1))
+    assert judge is not None
     case = Case(id="hold", turns=["How long should I hold a stretch?"], rubric="says 45 to 60 seconds")
     result = judge.grade(case, fakes.cited("Hold it 45 to 60 seconds [1].", ("alpha", fakes.STRETCH_QUOTE)), [])
     assert result.status == "judge error" and result.grade is None
     assert result.reason.startswith(f"judge error: no reply from {llama_server} within 0.001 s") and "(after 2 attempts)" in result.reason
+
+
+def test_a_request_the_server_refuses_is_a_judge_error_with_the_setting_to_change(llama_server, fakes):
+    # llama-cpp-python's server answers OpenAI's json_schema form with HTTP 422: not retried, and the hint names the fix.
+    judge = Judge.from_settings(JudgeSettings(url=llama_server, model=MODEL, response_format="json_schema", timeout=60))
+    assert judge is not None
+    case = Case(id="hold", turns=["How long should I hold a stretch?"], rubric="says 45 to 60 seconds")
+    result = judge.grade(case, fakes.cited("Hold it 45 to 60 seconds [1].", ("alpha", fakes.STRETCH_QUOTE)), [])
+    assert result.status == "judge error" and "answered HTTP 422" in result.reason and "(after 1 attempt)" in result.reason
+    assert "set HAMSTRING_JUDGE_RESPONSE_FORMAT" in result.reason

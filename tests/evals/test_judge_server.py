@@ -93,6 +93,10 @@ def test_structured_output_can_be_turned_off_for_endpoints_that_reject_it(live_s
     assert result.grade == 1 and "response_format" not in server.requests[0]
     judge_at(live_server(server.app()), response_format="json_object").grade(CASE, answer, [])
     assert server.requests[-1]["response_format"] == {"type": "json_object"}
+    judge_at(live_server(server.app()), response_format="json_object_schema").grade(CASE, answer, [])
+    schema = server.requests[-1]["response_format"]["schema"]  # the form llama-cpp-python's server takes
+    assert server.requests[-1]["response_format"]["type"] == "json_object" and schema["required"] == ["grade", "reason"]
+    assert schema["properties"]["reason"]["maxLength"] == 300
 
 
 @pytest.mark.parametrize("reply, says", [
@@ -189,4 +193,4 @@ def test_bad_judge_settings_are_a_usage_error(fakes, live_server, write_set, cap
     bot_url = live_server(fakes.make_app(fakes.ScriptedBot({})))
     assert main(["run", str(write_set("rubric.yaml", SET)), "--url", bot_url, "--judge-url", "http://127.0.0.1:9/v1", "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert "error: judge settings: response_format: Input should be 'json_schema', 'json_object' or 'none'" in err
+    assert "error: judge settings: response_format: Input should be 'json_schema', 'json_object_schema', 'json_object' or 'none'" in err
