@@ -207,11 +207,12 @@ class Judge:
             return f"cannot connect to {self.url} ({exc.__cause__ or exc}); is the judge server running?", True
         if isinstance(exc, openai.APIStatusError):
             hint = {
-                400: "; if the endpoint rejects structured output, set HAMSTRING_JUDGE_RESPONSE_FORMAT (README 'Rubric grading')",
-                422: "; if the endpoint rejects structured output, set HAMSTRING_JUDGE_RESPONSE_FORMAT (README 'Rubric grading')",
                 401: "; check HAMSTRING_JUDGE_API_KEY",
                 404: "; check the URL (it usually ends in /v1) and HAMSTRING_JUDGE_MODEL",
             }.get(exc.status_code, "")
+            # Servers differ in how they refuse a response_format they don't take (400, 422, even 500).
+            if exc.status_code in (400, 422) or "response_format" in str(exc.message):
+                hint = "; if the endpoint rejects structured output, set HAMSTRING_JUDGE_RESPONSE_FORMAT (README 'Rubric grading')"
             return f"{self.url} answered HTTP {exc.status_code}: {_clip(str(exc.message))}{hint}", exc.status_code in (408, 429) or exc.status_code >= 500
         return f"{exc.__class__.__name__}: {_clip(str(exc))}", True
 

@@ -66,7 +66,7 @@ def test_the_prompt_gives_the_rubric_conversation_question_answer_and_cited_pass
     model = chat('{"grade": 2, "reason": "It gives 45 to 60 seconds."}')
     make_judge(model).grade(hold_case, hold_answer, HISTORY)
     system, user = model.sent[0]
-    assert "JSON" in system.content and '{"grade": 2, "reason":' in system.content  # the doubled braces came out single
+    assert "JSON" in system.content and '{"grade": <0, 1 or 2>, "reason":' in system.content  # the doubled braces came out single
     assert f"Rubric: {RUBRIC}" in user.content
     assert "Question: How long should I hold a stretch?" in user.content
     assert "user: I felt tightness.\nassistant: Tightness is common." in user.content

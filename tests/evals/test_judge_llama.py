@@ -135,10 +135,11 @@ def test_a_tiny_timeout_is_a_judge_error_not_a_crash(llama_server, fakes):
 
 
 def test_a_request_the_server_refuses_is_a_judge_error_with_the_setting_to_change(llama_server, fakes):
-    # llama-cpp-python's server answers OpenAI's json_schema form with HTTP 422: not retried, and the hint names the fix.
+    # llama-cpp-python's server answers OpenAI's json_schema form with HTTP 500 (its request validation): the case
+    # records it after the retry, with the setting that fixes it.
     judge = Judge.from_settings(JudgeSettings(url=llama_server, model=MODEL, response_format="json_schema", timeout=60))
     assert judge is not None
     case = Case(id="hold", turns=["How long should I hold a stretch?"], rubric="says 45 to 60 seconds")
     result = judge.grade(case, fakes.cited("Hold it 45 to 60 seconds [1].", ("alpha", fakes.STRETCH_QUOTE)), [])
-    assert result.status == "judge error" and "answered HTTP 422" in result.reason and "(after 1 attempt)" in result.reason
-    assert "set HAMSTRING_JUDGE_RESPONSE_FORMAT" in result.reason
+    assert result.status == "judge error" and "answered HTTP 500" in result.reason and "(after 2 attempts)" in result.reason
+    assert "Input should be 'text' or 'json_object'" in result.reason and "set HAMSTRING_JUDGE_RESPONSE_FORMAT" in result.reason
