@@ -16,6 +16,7 @@ from evals.checks import Corpus
 from evals.errors import EvalError, EvalSetError
 from evals.grading import CSV_NAME, apply_grades, awaiting_human, load_report, read_grades, rubric_summary, write_rubric_csv
 from evals.remote import RemoteBot
+from evals.results import Report
 from evals.report import summary, write_report
 from evals.rubric_judge import Judge, JudgeSettings
 from evals.runner import AskingBot, evaluate
@@ -101,7 +102,7 @@ def _judge(args: argparse.Namespace) -> Judge | None:
     return judge
 
 
-def _offer_rubric_csv(report, args: argparse.Namespace) -> None:
+def _offer_rubric_csv(report: Report, args: argparse.Namespace) -> None:
     """Rubric cases no one graded go into a CSV for a human (--rubric-csv, or the report folder)."""
     waiting = awaiting_human(report)
     if not waiting:
