@@ -130,7 +130,7 @@ class Judge:
         """The configured judge, or None when no URL is set (rubrics are then left for a human)."""
         if not settings.url:
             return None
-        # Imported only when a judge is configured: the OpenAI client adds about a second to every run's start-up.
+        # Imported only when a judge is configured: the OpenAI client adds about 0.6 s to every run's start-up.
         from langchain_openai import ChatOpenAI
 
         chat: BaseChatModel = ChatOpenAI(
