@@ -1,4 +1,4 @@
-"""Command line of the evaluation harness: `python -m evals run|compare|vary …` (`--help` on each for its options).
+"""Command line of the evaluation harness: `python -m evals run|compare|vary|grade …` (`--help` on each for its options).
 
 Exit status: 0 when every threshold is met (or none was given), 1 when a threshold is missed (run) or a run
 regressed (compare --fail-on-regression), 2 on a usage error.
@@ -8,6 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from core.corpus import load_articles
 from core.errors import HamstringBotError
 from core.settings import Settings
@@ -16,9 +18,12 @@ from evals import vary as varying
 from evals.checks import Corpus
 from evals.errors import EvalError, EvalSetError
 from evals.exports import FORMATS, write_exports
+from evals.grading import CSV_NAME, apply_grades, awaiting_human, read_grades, rubric_summary, write_rubric_csv
 from evals.meta import collect
 from evals.remote import RemoteBot
 from evals.report import load_report, summary, write_report
+from evals.results import Report
+from evals.rubric_judge import Judge, JudgeSettings
 from evals.runner import AskingBot, evaluate
 from evals.schema import QuestionSet, check_sources, load_set, select
 from evals.thresholds import load_thresholds
@@ -65,11 +70,12 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         raise EvalSetError("\n".join(problems))
 
+    judge = _judge(args)
     bot, target, health = _connect(args, settings)
     meta = collect(settings, [s.path for s in sets if s.path], target, health)
     try:
         report = evaluate(bot, sets, corpus, target=target, repeat=args.repeat, bars=bars, progress=args.progress,
-                          meta=meta, warnings=warnings)
+                          meta=meta, warnings=warnings, grader=judge)
     finally:
         if isinstance(bot, RemoteBot):
             bot.close()
@@ -77,7 +83,51 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         paths = write_report(report, args.report) + write_exports(report, args.report, formats)
         print(f"\nreport written: {', '.join(str(p) for p in paths)}")
+    _offer_rubric_csv(report, args)
     return EXIT_OK if report.thresholds_passed else EXIT_THRESHOLDS
+
+
+def grade(args: argparse.Namespace) -> int:
+    """Read a filled-in rubric CSV back into the report it came from, and rewrite that report."""
+    report = load_report(args.report)
+    folder = args.report if args.report.is_dir() else args.report.parent
+    grades, blank = read_grades(args.csv, report)
+    if not grades:
+        raise EvalError(f"{args.csv}: no row has a grade ({blank} left blank); fill in the grade column with 0, 1 or 2.")
+    report = apply_grades(report, grades)
+    paths = write_report(report, folder)
+    print(f"{len(grades)} grade(s) read from {args.csv}; {blank} row(s) left blank.")
+    print("\n".join(rubric_summary(report)).lstrip("\n"))
+    print(f"\nreport updated: {', '.join(str(p) for p in paths)}")
+    return EXIT_OK
+
+
+def _judge(args: argparse.Namespace) -> Judge | None:
+    """The judge from HAMSTRING_JUDGE_* settings, with the --judge-* flags taking precedence; None without a URL."""
+    flags = {"url": args.judge_url, "model": args.judge_model, "timeout": args.judge_timeout}
+    try:
+        judge_settings = JudgeSettings(**{name: value for name, value in flags.items() if value is not None})
+    except ValidationError as exc:  # e.g. a timeout of 0, or a mistyped HAMSTRING_JUDGE_RESPONSE_FORMAT
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise EvalError(f"judge settings: {problems}; see README 'Rubric grading' for the HAMSTRING_JUDGE_* settings.") from None
+    judge = Judge.from_settings(judge_settings)
+    if judge is not None:
+        print(f"rubrics graded by the judge {judge.label}", file=sys.stderr)
+    return judge
+
+
+def _offer_rubric_csv(report: Report, args: argparse.Namespace) -> None:
+    """Rubric cases no one graded go into a CSV for a human (--rubric-csv, or the report folder)."""
+    waiting = awaiting_human(report)
+    if not waiting:
+        return
+    path = args.rubric_csv or (args.report / CSV_NAME if args.report else None)
+    if path is None:
+        print(f"\nrubric: {len(waiting)} case run(s) need a human; add --report DIR (or --rubric-csv PATH) for a CSV to fill in.")
+        return
+    write_rubric_csv(report, path)
+    then = f"python -m evals grade {args.report} {path}" if args.report else "re-run with --report DIR to keep a report the CSV can be read back into"
+    print(f"\nrubric: {len(waiting)} case run(s) need a human: fill in the grade column (0, 1, 2) of {path}, then: {then}")
 
 
 def _load_sets(paths: list[Path], strict: bool = False) -> tuple[list[QuestionSet], list[str]]:
@@ -164,6 +214,14 @@ def _add_run(commands) -> None:
     run_cmd.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait for each answer with --url")
     run_cmd.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                          help="force the progress bar on or off (default: on when stderr is a terminal)")
+    judging = run_cmd.add_argument_group(
+        "rubric grading", "grade each case's rubric with a judge model at an OpenAI-compatible endpoint; the key is read from "
+        "HAMSTRING_JUDGE_API_KEY only (never a flag: it would show in the shell history). Without a judge, rubrics need a human.")
+    judging.add_argument("--judge-url", metavar="URL", help="base URL of the endpoint, e.g. http://127.0.0.1:8080/v1 (HAMSTRING_JUDGE_URL)")
+    judging.add_argument("--judge-model", metavar="NAME", help="model name sent to it (HAMSTRING_JUDGE_MODEL)")
+    judging.add_argument("--judge-timeout", type=float, metavar="S", help="seconds to wait for each grade (HAMSTRING_JUDGE_TIMEOUT, default 60)")
+    judging.add_argument("--rubric-csv", type=Path, metavar="PATH",
+                         help=f"where to write the rubric cases that need a human (default: {CSV_NAME} in the --report folder)")
 
 
 def _add_compare(commands) -> None:
@@ -186,7 +244,14 @@ def _add_vary(commands) -> None:
     cmd.add_argument("--phrases", type=Path, default=varying.PHRASES, metavar="FILE", help="the reviewed phrase list for informal rewording")
 
 
-COMMANDS = [_add_run, _add_compare, _add_vary]
+def _add_grade(commands) -> None:
+    grade_cmd = commands.add_parser("grade", help="read a filled-in rubric CSV back into a report")
+    grade_cmd.set_defaults(handler=grade)
+    grade_cmd.add_argument("report", type=Path, metavar="REPORT", help="the report folder (or its report.json)")
+    grade_cmd.add_argument("csv", type=Path, metavar="CSV", help="the rubric CSV with the grade column filled in (0, 1 or 2)")
+
+
+COMMANDS = [_add_run, _add_compare, _add_vary, _add_grade]
 
 
 def _parser() -> argparse.ArgumentParser:

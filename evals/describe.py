@@ -3,7 +3,7 @@
 Plain strings only, so each renderer escapes them its own way.
 """
 
-from evals.results import CaseResult, Report
+from evals.results import GRADE_LABELS, CaseResult, Report
 
 
 def throttling_line(report: Report) -> str:
@@ -36,9 +36,14 @@ def meta_lines(report: Report) -> list[tuple[str, str]]:
 
 
 def rubric_status(result: CaseResult) -> str:
+    """The rubric's verdict in words: "2 (meets) by judge gemma at http://…: reason", "needs a human", …"""
     rubric = result.rubric
     if rubric is None:
         return ""
     if rubric.grade is None:
-        return "needs a human"
-    return f"{rubric.grade} by {rubric.judge or 'unknown'}" + (f": {rubric.reason}" if rubric.reason else "")
+        return rubric.status + (f": {rubric.reason}" if rubric.status == "judge error" and rubric.reason else "")
+    if rubric.grader == "judge":
+        by = f"judge {rubric.judge_model} at {rubric.judge_url}"
+    else:
+        by = "human" + (f" ({rubric.grader_name})" if rubric.grader_name else "")
+    return f"{rubric.grade} ({GRADE_LABELS[rubric.grade]}) by {by}" + (f": {rubric.reason}" if rubric.reason else "")

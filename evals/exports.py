@@ -43,7 +43,7 @@ def row(result: CaseResult, checks: list[str]) -> dict:
         "variant_of": result.variant_of or "",
         "pass": result.passed,
         **{f"check:{name}": ("" if name not in verdicts else "pass" if verdicts[name] else "fail") for name in checks},
-        "rubric": "" if result.rubric is None else (result.rubric.grade or "needs a human"),
+        "rubric": "" if result.rubric is None else (result.rubric.status if result.rubric.grade is None else result.rubric.grade),
         "latency_ms": round(result.latency_ms, 3) if result.latency_ms is not None else "",
         "throttled": sum(t.throttled for t in result.turns),
         "error": result.error or "",

@@ -11,7 +11,7 @@ from html import escape
 from core.types import Answer, Part
 from evals.describe import meta_lines, rubric_status, throttling_line
 from evals.metrics import METRICS, value
-from evals.results import CaseResult, Rate, Report
+from evals.results import GRADE_LABELS, CaseResult, Rate, Report
 
 STYLE = """
 :root{--pass:#1b7f3b;--fail:#c62828;--human:#b26a00;--line:#d9dde3;--muted:#5f6b7a;--bg:#f7f8fa}
@@ -243,10 +243,10 @@ def _case_html(result: CaseResult, order: int, report: Report) -> str:
     )
     if result.rubric is not None:
         grade = result.rubric.grade
-        cls = "human" if grade is None else ("pass" if grade == "pass" else "fail")
-        rows += (f"<tr class='rubric'><td>rubric</td><td class='{cls}'>{escape(grade or 'needs a human')}</td>"
-                 f"<td>{escape(result.rubric.text)}" + (f"<br><span class='muted'>{escape(rubric_status(result))}</span>" if grade else "")
-                 + "</td></tr>")
+        cls = "human" if grade is None else ("pass" if grade == 2 else "fail")
+        graded = result.rubric.status if grade is None else f"{grade} ({GRADE_LABELS[grade]})"
+        rows += (f"<tr class='rubric'><td>rubric</td><td class='{cls}'>{escape(graded)}</td>"
+                 f"<td>{escape(result.rubric.rubric)}<br><span class='muted'>{escape(rubric_status(result))}</span></td></tr>")
     body.append(f"<table class='checks'><tr><th>check</th><th>verdict</th><th>why</th></tr>{rows}</table>")
     case_warnings = [w for w in report.warnings if f"case {result.case_id!r}" in w]
     if case_warnings:

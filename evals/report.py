@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from evals import html
 from evals.describe import meta_lines, rubric_status, throttling_line
 from evals.errors import EvalError
+from evals.grading import rubric_markdown, rubric_summary
 from evals.metrics import METRICS, value
 from evals.results import CaseResult, Rate, Report, runs_by_case
 
@@ -99,6 +100,7 @@ def summary(report: Report, max_failures: int = 40) -> str:
             lines.append(f"  … and {len(failed) - max_failures} more (see report.html)")
     if report.warnings:
         lines += ["", f"warnings ({len(report.warnings)}):"] + [f"  {w}" for w in report.warnings]
+    lines += rubric_summary(report)
     misses = [b for b in report.thresholds if not b.passed]
     if misses:
         lines += ["", "thresholds missed:"] + [f"  {b.why}" for b in misses]
@@ -157,6 +159,7 @@ def markdown(report: Report) -> str:
     out += ["## Passed cases", "", "None." if not passed else ""]
     for runs in passed:
         out += [f"### {runs[0].key}", ""] + _md_case(runs[0])
+    out += rubric_markdown(report)
     out += ["## All cases", "", "| case | category | tags | result | latency ms |", "|---|---|---|---|---:|"]
     for result in report.cases:
         latency = f"{result.latency_ms:.1f}" if result.latency_ms is not None else "—"
@@ -173,7 +176,7 @@ def _md_case(result: CaseResult) -> list[str]:
     for check in result.checks:
         out.append(f"- {'✅' if check.passed else '❌'} **{check.name}**: {_md_line(check.why)}")
     if result.rubric is not None:
-        out.append(f"- 📝 **rubric** ({rubric_status(result)}): {_md_line(result.rubric.text)}")
+        out.append(f"- 📝 **rubric** ({rubric_status(result)}): {_md_line(result.rubric.rubric)}")
     if result.answer is not None:
         out += ["", "<details><summary>answer</summary>", "", result.answer.text, "", "</details>"]
     return out + [""]

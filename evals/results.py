@@ -29,13 +29,24 @@ class TurnRecord(BaseModel):
     throttle_wait_s: float = Field(0.0, description="Seconds spent waiting them out; not counted in latency_ms.")
 
 
-class RubricResult(BaseModel):
-    """A case's rubric and, once graded, its grade; grade None means it still needs a human."""
+RubricStatus = Literal["graded", "judge error", "needs a human", "no answer"]
+GRADE_LABELS = {0: "misses", 1: "partly", 2: "meets"}
 
-    text: str = Field(description="What a good answer says, in plain words (the case's rubric).")
-    grade: str | None = Field(None, description="'pass' or 'fail' once graded; None: needs a human.")
-    reason: str | None = Field(None, description="Why, in the grader's words.")
-    judge: str | None = Field(None, description="Who graded it: a judge model (endpoint and name) or 'human'.")
+
+class RubricResult(BaseModel):
+    """A case's rubric and how it was graded: by a judge model, by a human (`evals grade`), or not yet.
+
+    Rubric grades are an opinion reported beside the checks; they never change a case's pass or the metrics.
+    """
+
+    rubric: str = Field(description="What a good answer says, in the evaluator's plain words (the case's `rubric:`).")
+    status: RubricStatus = Field(description="graded; judge error (see reason); needs a human (no judge, or not yet); no answer.")
+    grade: int | None = Field(None, ge=0, le=2, description="2 meets the rubric, 1 meets part of it, 0 misses it; None until graded.")
+    reason: str | None = Field(None, description="The grader's reason; for a judge error, what went wrong.")
+    grader: Literal["judge", "human"] | None = Field(None, description="Who gave the grade (or tried to).")
+    grader_name: str | None = Field(None, description="The human's name or initials, from the CSV's grader column.")
+    judge_model: str | None = Field(None, description="The judge's model name, when a judge graded (or failed to).")
+    judge_url: str | None = Field(None, description="The judge's OpenAI-compatible endpoint (base URL).")
 
 
 class CaseResult(BaseModel):

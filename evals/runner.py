@@ -23,6 +23,12 @@ class AskingBot(Protocol):
     def ask(self, question: str, history: list[dict] | None = None) -> Answer: ...
 
 
+class RubricGrader(Protocol):
+    """What the runner needs of a rubric judge: `evals.rubric_judge.Judge` and the tests' fakes fit."""
+
+    def grade(self, case: Case, answer: Answer, history: list[Message]) -> RubricResult: ...
+
+
 def evaluate(
     bot: AskingBot,
     sets: list[QuestionSet],
@@ -34,11 +40,15 @@ def evaluate(
     progress: bool | None = None,
     meta: RunMeta | None = None,
     warnings: list[str] | None = None,
+    grader: RubricGrader | None = None,
 ) -> Report:
-    """Run every case of every set `repeat` times and return the full report (metrics and threshold verdicts)."""
+    """Run every case of every set `repeat` times and return the full report (metrics and threshold verdicts).
+
+    With a `grader`, each case's rubric is graded after its checks; without one, rubrics are left for a human.
+    """
     created = datetime.now(timezone.utc)
     started = time.perf_counter()
-    results = run_sets(bot, sets, corpus, repeat=repeat, progress=progress)
+    results = run_sets(bot, sets, corpus, repeat=repeat, progress=progress, grader=grader)
     metrics = compute(results)
     if meta is not None:
         meta = meta.model_copy(update={"finished": datetime.now(timezone.utc)})
@@ -63,7 +73,8 @@ def evaluate(
 
 
 def run_sets(
-    bot: AskingBot, sets: list[QuestionSet], corpus: Corpus, *, repeat: int = 1, progress: bool | None = None
+    bot: AskingBot, sets: list[QuestionSet], corpus: Corpus, *, repeat: int = 1, progress: bool | None = None,
+    grader: RubricGrader | None = None,
 ) -> list[CaseResult]:
     """All cases, all runs; run r of every case finishes before run r+1 starts, so a drifting bot shows up as inconsistency."""
     total = sum(len(s.cases) for s in sets) * repeat
@@ -73,20 +84,21 @@ def run_sets(
         for run in range(1, repeat + 1):
             for qset in sets:
                 for case in qset.cases:
-                    results.append(run_case(bot, case, qset.name, corpus, run=run))
+                    results.append(run_case(bot, case, qset.name, corpus, run=run, grader=grader))
                     bar.update()
     return results
 
 
-def run_case(bot: AskingBot, case: Case, set_name: str, corpus: Corpus, *, run: int = 1) -> CaseResult:
-    """Play the case's turns in order; judge the answer to the last one."""
+def run_case(
+    bot: AskingBot, case: Case, set_name: str, corpus: Corpus, *, run: int = 1, grader: RubricGrader | None = None
+) -> CaseResult:
+    """Play the case's turns in order; judge the answer to the last one (and grade its rubric, if it has one)."""
     history: list[Message] = []
     turns: list[TurnRecord] = []
     answer: Answer | None = None
     about = {
         "set_name": set_name, "case_id": case.id, "category": case.category, "tags": case.tags, "note": case.note,
         "variant_of": case.variant_of, "run": run, "expect": case.expect,
-        "rubric": RubricResult(text=case.rubric) if case.rubric else None,
     }
     for question in case.turns:
         started = time.perf_counter()
@@ -99,15 +111,26 @@ def run_case(bot: AskingBot, case: Case, set_name: str, corpus: Corpus, *, run: 
             return CaseResult(
                 **about, turns=turns, error=error,
                 checks=[CheckResult(name="answered", passed=False, why=f"turn {len(turns)} failed: {error}")],
+                rubric=RubricResult(rubric=case.rubric, status="no answer") if case.rubric else None,
             )
         throttled = _throttling(bot)
         elapsed = time.perf_counter() - started - throttled["throttle_wait_s"]
         turns.append(TurnRecord(question=question, answer_text=answer.text, latency_ms=elapsed * 1000, **throttled))
         history += [Message(role="user", content=question), Message(role="assistant", content=answer.text)]
     assert answer is not None  # turns is never empty (schema)
-    return CaseResult(**about, turns=turns, answer=answer, checks=judge(case.expect, answer, corpus))
+    return CaseResult(
+        **about, turns=turns, answer=answer, checks=judge(case.expect, answer, corpus), rubric=_rubric(case, answer, history[:-2], grader),
+    )
 
 
 def _throttling(bot: AskingBot) -> dict:
     """The 429s the last ask met (a RemoteBot records them; an in-process bot is never throttled)."""
     return {"throttled": getattr(bot, "rate_limited", 0), "throttle_wait_s": getattr(bot, "rate_limit_wait_s", 0.0)}
+
+
+def _rubric(case: Case, answer: Answer, history: list[Message], grader: RubricGrader | None) -> RubricResult | None:
+    if case.rubric is None:
+        return None
+    if grader is None:
+        return RubricResult(rubric=case.rubric, status="needs a human")
+    return grader.grade(case, answer, history)

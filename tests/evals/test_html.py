@@ -62,8 +62,9 @@ def report(fakes, corpus, corpus_dir, tmp_path):
     result = evaluate(bot, [qset], corpus, target="in-process", progress=False, meta=meta,
                       warnings=["demo.yaml: case 'pop': unknown key 'x' ignored"])
     pop = result.cases[2]
-    result.cases[1] = result.cases[1].model_copy(update={"rubric": RubricResult(text="names both sides", grade="pass",
-                                                                               reason="both quoted", judge="gemma-3-270m @ http://127.0.0.1:1")})
+    result.cases[1] = result.cases[1].model_copy(update={"rubric": RubricResult(
+        rubric="names both sides", status="graded", grade=2, reason="both quoted", grader="judge", judge_model="gemma-3-270m",
+        judge_url="http://127.0.0.1:1")})
     assert not pop.passed
     return result
 
@@ -100,7 +101,7 @@ def test_case_shows_turns_note_checks_rubric_answer_and_disagreement(report):
     assert "The articles don&#x27;t say how often." in text  # the not-covered notice
     assert "<b>The sources disagree: Static stretching</b>" in text
     assert "<td>lead_contains</td><td class='pass'>pass</td><td>lead has all 1</td>" in text
-    assert "needs a human" in text and "pass by gemma-3-270m @ http://127.0.0.1:1: both quoted" in text
+    assert "needs a human" in text and "2 (meets) by judge gemma-3-270m at http://127.0.0.1:1: both quoted" in text
     assert "<div class='q'>Hi</div>" in text and "bot's answer to turn 1" in text
     assert "unknown key &#x27;x&#x27; ignored" in text.split("id='demo--pop--1'")[1]  # the case's own warning
 
