@@ -1,9 +1,11 @@
-"""The wording the terminal summary, report.md, report.html and compare share: what was run, throttling, rubric grades.
+"""The wording the terminal summary, report.md, report.html and compare share: what was run, the metrics,
+throttling, rubric grades.
 
 Plain strings only, so each renderer escapes them its own way.
 """
 
-from evals.results import GRADE_LABELS, CaseResult, Report
+from evals.metrics import METRICS, value
+from evals.results import GRADE_LABELS, CaseResult, Rate, Report
 
 
 def throttling_line(report: Report) -> str:
@@ -47,3 +49,27 @@ def rubric_status(result: CaseResult) -> str:
     else:
         by = "human" + (f" ({rubric.grader_name})" if rubric.grader_name else "")
     return f"{rubric.grade} ({GRADE_LABELS[rubric.grade]}) by {by}" + (f": {rubric.reason}" if rubric.reason else "")
+
+
+def number_text(number: float | None, unit: str) -> str:
+    if number is None:
+        return "n/a"
+    if unit == "ms":
+        return f"{number:.1f} ms" if number >= 10 else f"{number:.2g} ms"  # a fake bot answers in microseconds
+    return f"{number * 100:.1f}%"
+
+
+def metric_rows(report: Report) -> list[tuple[str, str, str, str, bool]]:
+    """(label, value, n, bar, bar met) for every metric the run measured; bar is "" when none was set."""
+    m = report.metrics
+    bars = {b.metric: b for b in report.thresholds}
+    rows = []
+    for name, info in METRICS.items():
+        field = getattr(m, name)
+        if field is None:
+            continue
+        count = f"{field.hits}/{field.total}" if isinstance(field, Rate) else str(len(m.latency_samples))
+        bar = bars.get(name)
+        shown_bar = f"{'≥' if bar.bound == 'min' else '≤'} {number_text(bar.bar, info.unit)}" if bar else ""
+        rows.append((info.label, number_text(value(m, name), info.unit), count, shown_bar, bool(bar and bar.passed)))
+    return rows

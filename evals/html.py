@@ -9,8 +9,7 @@ from collections import defaultdict
 from html import escape
 
 from core.types import Answer, Part
-from evals.describe import meta_lines, rubric_status, throttling_line
-from evals.metrics import METRICS, value
+from evals.describe import meta_lines, metric_rows, rubric_status, throttling_line
 from evals.results import GRADE_LABELS, CaseResult, Rate, Report
 
 STYLE = """
@@ -128,19 +127,11 @@ def report_page(report: Report, charts: dict[str, bytes] | None = None) -> str:
 
 def _metrics_section(report: Report, charts: dict[str, bytes]) -> list[str]:
     m = report.metrics
-    bars = {b.metric: b for b in report.thresholds}
-    rows = []
-    for name, info in METRICS.items():
-        field = getattr(m, name)
-        if field is None:
-            continue
-        shown = _value_text(value(m, name), info.unit)
-        count = f"{field.hits}/{field.total}" if isinstance(field, Rate) else str(len(m.latency_samples))
-        bar = bars.get(name)
-        bar_cell = ""
-        if bar:
-            bar_cell = f"<span class='{'pass' if bar.passed else 'fail'}'>{'≥' if bar.bound == 'min' else '≤'} {_value_text(bar.bar, info.unit)} {'ok' if bar.passed else 'FAIL'}</span>"
-        rows.append(f"<tr><td>{escape(info.label)}</td><td class='num'>{shown}</td><td class='num'>{count}</td><td>{bar_cell}</td></tr>")
+    rows = [
+        f"<tr><td>{escape(label)}</td><td class='num'>{shown}</td><td class='num'>{count}</td><td>"
+        + (f"<span class='{'pass' if passed else 'fail'}'>{escape(bar)} {'ok' if passed else 'FAIL'}</span>" if bar else "") + "</td></tr>"
+        for label, shown, count, bar, passed in metric_rows(report)
+    ]
     per_check = "".join(f"<tr><td>{escape(n)}</td><td class='num'>{_rate_text(r)}</td></tr>" for n, r in m.check_pass_rates.items())
     out = ["<h2>Metrics</h2><table id='metrics'><tr><th>metric</th><th>value</th><th>n</th><th>bar</th></tr>" + "".join(rows) + "</table>",
            "<h2>Per check</h2><table id='per-check'><tr><th>check</th><th>passed</th></tr>" + per_check + "</table>"]
@@ -312,9 +303,3 @@ def _verdict_of(runs: list[CaseResult]) -> str:
 
 def _rate_text(rate: Rate) -> str:
     return f"{rate.value * 100:.1f}% ({rate.hits}/{rate.total})" if rate.value is not None else "n/a"
-
-
-def _value_text(number: float | None, unit: str) -> str:
-    if number is None:
-        return "n/a"
-    return f"{number:.1f} ms" if unit == "ms" else f"{number * 100:.1f}%"

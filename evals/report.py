@@ -11,10 +11,9 @@ from matplotlib.figure import Figure
 from pydantic import ValidationError
 
 from evals import html
-from evals.describe import meta_lines, rubric_status, throttling_line
+from evals.describe import meta_lines, metric_rows, number_text, rubric_status, throttling_line
 from evals.errors import EvalError
 from evals.grading import rubric_markdown, rubric_summary
-from evals.metrics import METRICS, value
 from evals.results import CaseResult, Rate, Report, runs_by_case
 
 CATEGORY_CHART = "pass_rate_by_category.png"
@@ -55,22 +54,6 @@ def load_report(path: Path) -> Report:
 # ---- the metric table, for the terminal and report.md ------------------------------------------------
 
 
-def metric_rows(report: Report) -> list[tuple[str, str, str, str, bool]]:
-    """(label, value, n, bar, bar met) for every metric the run measured; bar is "" when none was set."""
-    m = report.metrics
-    bars = {b.metric: b for b in report.thresholds}
-    rows = []
-    for name, info in METRICS.items():
-        field = getattr(m, name)
-        if field is None:
-            continue
-        count = f"{field.hits}/{field.total}" if isinstance(field, Rate) else str(len(m.latency_samples))
-        bar = bars.get(name)
-        shown_bar = f"{'≥' if bar.bound == 'min' else '≤'} {_fmt(bar.bar, info.unit)}" if bar else ""
-        rows.append((info.label, _fmt(value(m, name), info.unit), count, shown_bar, bool(bar and bar.passed)))
-    return rows
-
-
 # ---- terminal --------------------------------------------------------------------------------------
 
 
@@ -84,9 +67,9 @@ def summary(report: Report, max_failures: int = 40) -> str:
         verdict = f"{bar}  {'ok' if passed else 'FAIL'}" if bar else ""
         lines.append(f"{label:<24} {shown:>8} {count:>9}  {verdict}".rstrip())
     lines += ["", "per check:"]
-    lines += [f"  {name:<22} {_fmt(rate.value, 'rate'):>8} {rate.hits:>4}/{rate.total}" for name, rate in m.check_pass_rates.items()]
+    lines += [f"  {name:<22} {number_text(rate.value, 'rate'):>8} {rate.hits:>4}/{rate.total}" for name, rate in m.check_pass_rates.items()]
     lines += ["", "per category:"]
-    lines += [f"  {name:<22} {_fmt(rate.value, 'rate'):>8} {rate.hits:>4}/{rate.total}" for name, rate in m.category_pass_rates.items()]
+    lines += [f"  {name:<22} {number_text(rate.value, 'rate'):>8} {rate.hits:>4}/{rate.total}" for name, rate in m.category_pass_rates.items()]
     if m.inconsistent_cases:
         lines += ["", "verdicts changed between runs: " + ", ".join(m.inconsistent_cases)]
     if report.throttling.responses:
@@ -141,10 +124,10 @@ def markdown(report: Report) -> str:
     out += ["", "## What was run", "", "| | |", "|---|---|"]
     out += [f"| {label} | {_md_line(shown)} |" for label, shown in meta_lines(report)]
     out += ["", "## Pass rate per check", "", "| check | pass rate | n |", "|---|---:|---:|"]
-    out += [f"| {name} | {_fmt(r.value, 'rate')} | {r.hits}/{r.total} |" for name, r in m.check_pass_rates.items()]
+    out += [f"| {name} | {number_text(r.value, 'rate')} | {r.hits}/{r.total} |" for name, r in m.check_pass_rates.items()]
     out += ["", "## Pass rate per category", "", f"![pass rate by category]({CATEGORY_CHART})", "",
             "| category | pass rate | n |", "|---|---:|---:|"]
-    out += [f"| {name} | {_fmt(r.value, 'rate')} | {r.hits}/{r.total} |" for name, r in m.category_pass_rates.items()]
+    out += [f"| {name} | {number_text(r.value, 'rate')} | {r.hits}/{r.total} |" for name, r in m.category_pass_rates.items()]
     out += ["", "## Latency", "", f"![latency distribution]({LATENCY_CHART})", ""]
     if m.repeat_consistency is not None:
         out += ["## Repeat consistency", "",
@@ -218,7 +201,7 @@ def draw_latency_chart(report: Report, path: Path | BinaryIO) -> None:
     if m.latency_samples:
         ax.hist(m.latency_samples, bins=min(30, max(5, len(m.latency_samples) // 4)), color="#1565c0")
         for label, at, style in (("p50", m.latency_p50_ms, "--"), ("p95", m.latency_p95_ms, ":")):
-            ax.axvline(at, color="black", linestyle=style, label=f"{label} {_fmt(at, 'ms')}")
+            ax.axvline(at, color="black", linestyle=style, label=f"{label} {number_text(at, 'ms')}")
         ax.legend()
     else:
         ax.text(0.5, 0.5, "no successful answers", ha="center", va="center", transform=ax.transAxes)
@@ -230,14 +213,6 @@ def draw_latency_chart(report: Report, path: Path | BinaryIO) -> None:
 
 
 # ---- helpers ----------------------------------------------------------------------------------------
-
-
-def _fmt(number: float | None, unit: str) -> str:
-    if number is None:
-        return "n/a"
-    if unit == "ms":
-        return f"{number:.1f} ms" if number >= 10 else f"{number:.2g} ms"  # a fake bot answers in microseconds
-    return f"{number * 100:.1f}%"
 
 
 def _case_label(result: CaseResult) -> str:

@@ -5,22 +5,17 @@ Covered: citations and the article they open, the warning in view after sending 
 theme that must change nothing in the widget, WCAG AA contrast measured on the page, a club's own theming.
 """
 
-import os
 import re
-import shutil
 import sqlite3
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from core.settings import PROJECT_ROOT
+from tests.browser import chromium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = PROJECT_ROOT / "test-artifacts" / "e2e"
 XSS = "<img src=x onerror=alert(1)>"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -39,26 +34,10 @@ NESTED_SCROLLERS = """() => [...document.querySelectorAll('#hb-root, #hb-root *'
 }).map(e => e.tagName + '.' + e.className)"""
 
 
-def browser_missing(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} — the browser tests must run under CI (.ci/run installs Debian's chromium).")
-    pytest.skip(f"{reason} — skipping the browser tests (install Debian's chromium to run them).")
-
-
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        browser_missing("Playwright for Python is not installed")
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not executable:
-        browser_missing(f"No Chromium at {CHROMIUM} or on PATH")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 def leaves_the_machine(url: str) -> bool:

@@ -5,11 +5,8 @@ a notice, but a failure under CI=true (as in test_e2e.py).
 """
 
 import logging
-import os
-import shutil
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -17,32 +14,19 @@ import uvicorn
 
 import app
 from core.settings import PROJECT_ROOT
+from tests.browser import chromium
 from tests.app.conftest import FakeIndexStatus, free_port
 from web.server import bind
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = PROJECT_ROOT / "test-artifacts" / "e2e"
 
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("Playwright is not installed") if os.environ.get("CI") == "true" else pytest.skip("Playwright is not installed")
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not executable:
-        reason = f"No Chromium at {CHROMIUM} or on PATH"
-        pytest.fail(reason) if os.environ.get("CI") == "true" else pytest.skip(reason)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ notice, but a failure under CI=true.
 
 import csv
 import io
-import os
-import shutil
 import socket
 import sqlite3
 import threading
@@ -20,36 +18,18 @@ import uvicorn
 
 import app
 from core.settings import PROJECT_ROOT, Settings
+from tests.browser import chromium
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = PROJECT_ROOT / "test-artifacts" / "feedback"
 PASSWORD = "club-view-password-for-tests"
 
 
-def browser_missing(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} — the browser tests must run under CI (.ci/run installs Debian's chromium).")
-    pytest.skip(f"{reason} — skipping the browser tests (install Debian's chromium to run them).")
-
-
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        browser_missing("Playwright for Python is not installed")
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not executable:
-        browser_missing(f"No Chromium at {CHROMIUM} or on PATH")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 @pytest.fixture

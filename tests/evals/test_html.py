@@ -4,14 +4,13 @@ The structural tests parse the page with the standard library; the e2e test driv
 a screenshot in test-artifacts/e2e/ (skipped without Chromium, a failure under CI=true).
 """
 
-import os
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from core.settings import PROJECT_ROOT, Settings
+from tests.browser import chromium
 from core.types import Answer, Notice, Part
 from evals.html import report_page
 from evals.meta import collect
@@ -20,8 +19,6 @@ from evals.results import RubricResult
 from evals.runner import evaluate
 from evals.schema import Case, Expect, QuestionSet
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 SHOTS = PROJECT_ROOT / "test-artifacts" / "e2e"
 
 
@@ -126,23 +123,8 @@ def test_filters_offer_every_category_tag_and_check(report):
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("Playwright for Python is not installed")
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not executable:
-        _missing(f"No Chromium at {CHROMIUM} or on PATH")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _missing(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} — the browser tests must run under CI.")
-    pytest.skip(f"{reason} — skipping the browser tests (install Debian's chromium to run them).")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield from chromium()
 
 
 @pytest.mark.e2e
