@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from core.corpus import load_articles
-from core.errors import BadQuestion
+from core.errors import AnswerUnavailable, BadQuestion
 from core.questions import EXAMPLE_QUESTION, Question, check
 from core.settings import Settings
 from core.types import Answer, Message
@@ -145,6 +145,9 @@ def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: Fee
         yield shown + [{"role": "assistant", "content": "…"}], turns, "", ""
         try:
             answer = ask(question)
+        except AnswerUnavailable as exc:  # the index can't be read right now: the bot's own apology; the question is kept
+            yield display(turns), turns, message, f"{exc} Try again in {exc.retry_after} seconds."
+            return
         except Exception:  # the runner gets an apology, the log gets the details
             log.exception("answering %r failed", question.text)
             yield display(turns), turns, message, "Sorry, something went wrong on our side. Please try again."
