@@ -47,12 +47,14 @@ class PageEvents:
         }
         return cls(inputs, named, parameters)
 
-    def data_problem(self, fn_id: int, data: object) -> str | None:
-        """Why `data` can't be this event's inputs (either all of them, or all but its server-side State)."""
+    def data_problem(self, fn_id: int, data: object, whole: bool = False) -> str | None:
+        """Why `data` can't be this event's inputs: all of them, or (not `whole`) all but its server-side State,
+        which Gradio's named call routes fill in and its queue does not."""
         kinds = self.inputs[fn_id]
         shown = [k for k in kinds if not issubclass(k, gr.State)]
-        if not isinstance(data, list) or len(data) not in (len(kinds), len(shown)):
-            return f"data must be a list of {len(shown)} input value{'s' if len(shown) != 1 else ''}"
+        if not isinstance(data, list) or len(data) not in ((len(kinds),) if whole else (len(kinds), len(shown))):
+            wanted = len(kinds) if whole else len(shown)
+            return f"data must be a list of {wanted} input value{'s' if wanted != 1 else ''}"
         texts = [v for k, v in zip(kinds if len(data) == len(kinds) else shown, data) if issubclass(k, gr.Textbox)]
         if not all(isinstance(v, str) or v is None for v in texts):
             return "a question must be text"
@@ -111,7 +113,7 @@ class GradioScreen:
                 return "fn_index must name one of the page's events"
             if not isinstance(session, str) or not 0 < len(session) <= MAX_SESSION_HASH:
                 return "session_hash must be a short string"
-            return self.events.data_problem(fn_id, payload.get("data"))
+            return self.events.data_problem(fn_id, payload.get("data"), whole=True)
         if path.startswith(NAMED_CALLS):
             name = path.rsplit("/", 1)[-1]
             if name not in self.events.named:  # Gradio answers an unknown name with a 500

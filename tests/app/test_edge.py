@@ -365,3 +365,12 @@ def test_a_whole_request_is_not_cut_off(slow_server):
         conn.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
         assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
     assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["status"] == "ok"
+
+
+def test_a_page_join_must_send_every_input_state_included(client, fake_bot):
+    """Gradio's queue does not fill in the page's State (its named call routes do): a join without it is
+    turned away before Gradio would fail on it after answering 200."""
+    chat = events(client)["chat"]
+    r = client.post("/gradio_api/queue/join", json={"data": ["a "], "fn_index": chat["id"], "session_hash": "s9"})
+    assert r.status_code == 422 and f"{len(chat['inputs'])} input values" in r.json()["detail"]
+    assert fake_bot.calls == []
