@@ -40,6 +40,8 @@ class UnitBank:
     heading_terms: list[set[str]] = field(init=False)
     hubness: np.ndarray = field(init=False)
     members: list[list[int]] = field(init=False)  # sentence indices inside each unit
+    ask_matrix: np.ndarray = field(init=False)  # every unit's questions, stacked, one row each ...
+    ask_owner: np.ndarray = field(init=False)  # ... and the unit each row belongs to
 
     def __post_init__(self):
         self.terms = [set(content_terms(u.text)) for u in self.units]
@@ -55,6 +57,9 @@ class UnitBank:
             [i for i in by_source.get(u.source_id, []) if u.start <= self.sentences.sentences[i].start and self.sentences.sentences[i].end <= u.end]
             for u in self.units
         ]
+        asks = [m for m in (self.asks or []) if len(m)]
+        self.ask_matrix = np.vstack(asks) if asks else np.zeros((0, self.vectors.shape[-1] if self.vectors.ndim == 2 else 1))
+        self.ask_owner = np.concatenate([np.full(len(m), n) for n, m in enumerate(self.asks or []) if len(m)] or [np.zeros(0, dtype=int)]).astype(int)
 
 
 class AnswerPlanner:
@@ -196,8 +201,10 @@ class AnswerPlanner:
 
     def _asked_like(self, q: np.ndarray) -> np.ndarray:
         """Per unit, how close the question is to the closest question that unit is known to answer."""
-        asks = self.bank.asks
-        return np.array([float((m @ q).max()) if asks and len(m) else 0.0 for m in (asks or [np.zeros((0, 1))] * len(self.bank.units))])
+        bank = self.bank
+        best = np.full(len(bank.units), -np.inf)
+        np.maximum.at(best, bank.ask_owner, bank.ask_matrix @ q if len(bank.ask_owner) else np.zeros(0))
+        return np.where(best == -np.inf, 0.0, best)  # a unit with no questions listed gains nothing
 
     def _next_in_section(self, n: int) -> int | None:
         """The unit right after n in the same section, if it can be said."""
