@@ -21,7 +21,7 @@ from evals.exports import FORMATS, write_exports
 from evals.grading import CSV_NAME, apply_grades, awaiting_human, read_grades, rubric_summary, write_rubric_csv
 from evals.meta import collect
 from evals.remote import RemoteBot
-from evals.report import load_report, summary, write_report
+from evals.report import failed_cases, load_report, summary, write_report
 from evals.results import Report
 from evals.rubric_judge import Judge, JudgeSettings
 from evals.runner import AskingBot, evaluate
@@ -29,7 +29,6 @@ from evals.schema import QuestionSet, check_sources, load_set, select
 from evals.thresholds import load_thresholds
 
 EXIT_OK, EXIT_THRESHOLDS, EXIT_USAGE = 0, 1, 2
-EXIT_REGRESSION = 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,7 +154,7 @@ def _load_sets(paths: list[Path], strict: bool = False) -> tuple[list[QuestionSe
 
 def _failed_keys(path: Path) -> set[str]:
     """'set/case' of every case that failed in any run of an earlier report."""
-    return {case.key for case in load_report(path).cases if not case.passed}
+    return set(failed_cases(load_report(path)))
 
 
 def _select(sets: list[QuestionSet], args: argparse.Namespace, failed: set[str] | None) -> list[QuestionSet]:

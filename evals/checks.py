@@ -129,7 +129,7 @@ def check_lead_contains(answer: Answer, items: list[str]) -> CheckResult:
     lead = normalise(answer.lead.text)
     missing = [item for item in items if not any(normalise(alt) in lead for alt in alternatives(item))]
     if missing:
-        return CheckResult(name="lead_contains", passed=False, why=f"lead lacks {', '.join(repr(m) for m in missing)}: “{_clip(answer.lead.text)}”")
+        return CheckResult(name="lead_contains", passed=False, why=f"lead lacks {', '.join(repr(m) for m in missing)}: “{clip(answer.lead.text)}”")
     return CheckResult(name="lead_contains", passed=True, why=f"lead has all {len(items)}")
 
 
@@ -164,7 +164,7 @@ def check_cites_quote(answer: Answer, quotes: list[str]) -> CheckResult:
     missing = [q for q in quotes if not any(normalise(q) in quote for quote in cited)]
     if missing:
         shown = f"{len(answer.citations)} citations" if answer.citations else "no citations"
-        return CheckResult(name="cites_quote", passed=False, why=f"no citation quotes {', '.join(repr(_clip(m, 60)) for m in missing)} ({shown})")
+        return CheckResult(name="cites_quote", passed=False, why=f"no citation quotes {', '.join(repr(clip(m, 60)) for m in missing)} ({shown})")
     return CheckResult(name="cites_quote", passed=True, why=f"all {len(quotes)} quoted verbatim")
 
 
@@ -183,7 +183,7 @@ def _what_instead(answer: Answer) -> str:
     return "nothing said"
 
 
-def _clip(text: str, width: int = 90) -> str:
+def clip(text: str, width: int = 90) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 

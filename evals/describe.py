@@ -5,7 +5,7 @@ Plain strings only, so each renderer escapes them its own way.
 """
 
 from evals.metrics import METRICS, value
-from evals.results import GRADE_LABELS, CaseResult, Rate, Report
+from evals.results import GRADE_LABELS, CaseResult, Rate, Report, RubricResult
 
 
 def throttling_line(report: Report) -> str:
@@ -44,11 +44,25 @@ def rubric_status(result: CaseResult) -> str:
         return ""
     if rubric.grade is None:
         return rubric.status + (f": {rubric.reason}" if rubric.status == "judge error" and rubric.reason else "")
+    return f"{rubric.grade} ({GRADE_LABELS[rubric.grade]}) by {grader_text(rubric)}" + (f": {rubric.reason}" if rubric.reason else "")
+
+
+def grader_text(rubric: RubricResult) -> str:
+    """Who graded a rubric: "judge gemma at http://…", "human (AB)", or "" when nobody has."""
     if rubric.grader == "judge":
-        by = f"judge {rubric.judge_model} at {rubric.judge_url}"
-    else:
-        by = "human" + (f" ({rubric.grader_name})" if rubric.grader_name else "")
-    return f"{rubric.grade} ({GRADE_LABELS[rubric.grade]}) by {by}" + (f": {rubric.reason}" if rubric.reason else "")
+        return f"judge {rubric.judge_model} at {rubric.judge_url}"
+    if rubric.grader == "human":
+        return f"human{f' ({rubric.grader_name})' if rubric.grader_name else ''}"
+    return ""
+
+
+def case_label(result: CaseResult) -> str:
+    return result.key + (f" (run {result.run})" if result.run > 1 else "")
+
+
+def md_line(text: str) -> str:
+    """One Markdown line that cannot break the surrounding list or table."""
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 def number_text(number: float | None, unit: str) -> str:

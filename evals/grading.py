@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from evals.describe import case_label, grader_text, md_line
 from evals.errors import EvalError
 from evals.results import GRADE_LABELS, CaseResult, Report, RubricResult
 
@@ -144,7 +145,7 @@ def rubric_summary(report: Report) -> list[str]:
     for status in ("judge error", "needs a human", "no answer"):
         runs = [r for r in report.cases if r.rubric and r.rubric.status == status]
         if runs:
-            lines.append(f"  {status} ({len(runs)}): {', '.join(_label(r) for r in runs[:12])}{' …' if len(runs) > 12 else ''}")
+            lines.append(f"  {status} ({len(runs)}): {', '.join(case_label(r) for r in runs[:12])}{' …' if len(runs) > 12 else ''}")
     return lines
 
 
@@ -161,7 +162,7 @@ def rubric_markdown(report: Report) -> list[str]:
         rubric = result.rubric
         assert rubric is not None
         grade = f"{rubric.grade} ({GRADE_LABELS[rubric.grade]})" if rubric.grade is not None else f"**{rubric.status}**"
-        out.append(f"| {_label(result)} | {_md(rubric.rubric)} | {grade} | {_md(rubric.reason or '')} | {_md(_by(rubric))} |")
+        out.append(f"| {case_label(result)} | {md_line(rubric.rubric)} | {grade} | {md_line(rubric.reason or '')} | {md_line(grader_text(rubric))} |")
     return out + [""]
 
 
@@ -170,14 +171,6 @@ def _graders(report: Report) -> str:
     humans = any(r.rubric and r.rubric.grader == "human" for r in report.cases)
     who = judges + (["a human (evals grade)"] if humans else [])
     return " and ".join(who) if who else "nobody yet: no judge configured (HAMSTRING_JUDGE_URL or --judge-url), so each needs a human"
-
-
-def _by(rubric: RubricResult) -> str:
-    if rubric.grader == "judge":
-        return f"judge {rubric.judge_model} at {rubric.judge_url}"
-    if rubric.grader == "human":
-        return f"human{f' ({rubric.grader_name})' if rubric.grader_name else ''}"
-    return ""
 
 
 def _answer_for_people(result: CaseResult) -> str:
@@ -196,11 +189,3 @@ def _delimiter(text: str) -> str:
         return csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t").delimiter
     except csv.Error:
         return ","
-
-
-def _label(result: CaseResult) -> str:
-    return result.key + (f" (run {result.run})" if result.run > 1 else "")
-
-
-def _md(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")

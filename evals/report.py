@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from pydantic import ValidationError
 
 from evals import html
-from evals.describe import meta_lines, metric_rows, number_text, rubric_status, throttling_line
+from evals.describe import case_label, md_line, meta_lines, metric_rows, number_text, rubric_status, throttling_line
 from evals.errors import EvalError
 from evals.grading import rubric_markdown, rubric_summary
 from evals.results import CaseResult, Rate, Report, runs_by_case
@@ -49,9 +49,6 @@ def load_report(path: Path) -> Report:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise EvalError(f"{file}: not an evals report ({where}: {first['msg']}); was it written by `evals run --report`?") from None
-
-
-# ---- the metric table, for the terminal and report.md ------------------------------------------------
 
 
 # ---- terminal --------------------------------------------------------------------------------------
@@ -120,9 +117,9 @@ def markdown(report: Report) -> str:
     if report.throttling.responses:
         out += ["", f"**{throttling_line(report)}**"]
     if report.warnings:
-        out += ["", "## Warnings", ""] + [f"- {_md_line(w)}" for w in report.warnings]
+        out += ["", "## Warnings", ""] + [f"- {md_line(w)}" for w in report.warnings]
     out += ["", "## What was run", "", "| | |", "|---|---|"]
-    out += [f"| {label} | {_md_line(shown)} |" for label, shown in meta_lines(report)]
+    out += [f"| {label} | {md_line(shown)} |" for label, shown in meta_lines(report)]
     out += ["", "## Pass rate per check", "", "| check | pass rate | n |", "|---|---:|---:|"]
     out += [f"| {name} | {number_text(r.value, 'rate')} | {r.hits}/{r.total} |" for name, r in m.check_pass_rates.items()]
     out += ["", "## Pass rate per category", "", f"![pass rate by category]({CATEGORY_CHART})", "",
@@ -146,20 +143,20 @@ def markdown(report: Report) -> str:
     out += ["## All cases", "", "| case | category | tags | result | latency ms |", "|---|---|---|---|---:|"]
     for result in report.cases:
         latency = f"{result.latency_ms:.1f}" if result.latency_ms is not None else "—"
-        out.append(f"| {_case_label(result)} | {result.category or ''} | {' '.join(result.tags)} | "
+        out.append(f"| {case_label(result)} | {result.category or ''} | {' '.join(result.tags)} | "
                    f"{'pass' if result.passed else 'FAIL'} | {latency} |")
     return "\n".join(out) + "\n"
 
 
 def _md_case(result: CaseResult) -> list[str]:
     """The conversation, the note, every check, the rubric and the answer of one case run."""
-    out = [f"{i}. > {_md_line(turn.question)}" for i, turn in enumerate(result.turns, 1)] + [""]
+    out = [f"{i}. > {md_line(turn.question)}" for i, turn in enumerate(result.turns, 1)] + [""]
     if result.note:
-        out += [f"*Note:* {_md_line(result.note)}", ""]
+        out += [f"*Note:* {md_line(result.note)}", ""]
     for check in result.checks:
-        out.append(f"- {'✅' if check.passed else '❌'} **{check.name}**: {_md_line(check.why)}")
+        out.append(f"- {'✅' if check.passed else '❌'} **{check.name}**: {md_line(check.why)}")
     if result.rubric is not None:
-        out.append(f"- 📝 **rubric** ({rubric_status(result)}): {_md_line(result.rubric.rubric)}")
+        out.append(f"- 📝 **rubric** ({rubric_status(result)}): {md_line(result.rubric.rubric)}")
     if result.answer is not None:
         out += ["", "<details><summary>answer</summary>", "", result.answer.text, "", "</details>"]
     return out + [""]
@@ -215,10 +212,6 @@ def draw_latency_chart(report: Report, path: Path | BinaryIO) -> None:
 # ---- helpers ----------------------------------------------------------------------------------------
 
 
-def _case_label(result: CaseResult) -> str:
-    return result.key + (f" (run {result.run})" if result.run > 1 else "")
-
-
 def _runs_label(key: str, runs: list[CaseResult], repeat: int) -> str:
     if repeat <= 1:
         return key
@@ -231,6 +224,3 @@ def _failed_checks_of(runs: list[CaseResult]) -> str:
     return "; ".join(dict.fromkeys(reasons))
 
 
-def _md_line(text: str) -> str:
-    """One Markdown line that cannot break the surrounding list or table."""
-    return " ".join(text.split()).replace("|", "\\|")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, SecretStr, StrictInt, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.types import Answer, Message
+from evals.checks import clip
 from evals.errors import EvalError
 from evals.results import RubricResult
 from evals.schema import Case
@@ -74,8 +75,8 @@ def load_prompt(path: Path = PROMPT_PATH) -> ChatPromptTemplate:
     """
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise EvalError(f"judge prompt {path}: cannot read ({exc}); set HAMSTRING_JUDGE_PROMPT_PATH to a readable file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"judge prompt {path}: cannot read ({exc}); set HAMSTRING_JUDGE_PROMPT_PATH to a readable UTF-8 file.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -185,7 +186,7 @@ class Judge:
         return self._result(case, status="judge error", reason=f"judge error: {problem}{tried}")
 
     def _verdict(self, reply: str) -> Verdict:
-        shown = _clip(reply)
+        shown = clip(reply, REPLY_SHOWN_CHARS)
         try:
             # Strict JSON (json.loads: no completing of a cut-off reply), but a ```json fence around it is allowed.
             data = parse_json_markdown(reply, parser=json.loads)
@@ -213,8 +214,8 @@ class Judge:
             # Servers differ in how they refuse a response_format they don't take (400, 422, even 500).
             if exc.status_code in (400, 422) or "response_format" in str(exc.message):
                 hint = "; if the endpoint rejects structured output, set HAMSTRING_JUDGE_RESPONSE_FORMAT (README 'Rubric grading')"
-            return f"{self.url} answered HTTP {exc.status_code}: {_clip(str(exc.message))}{hint}", exc.status_code in (408, 429) or exc.status_code >= 500
-        return f"{exc.__class__.__name__}: {_clip(str(exc))}", True
+            return f"{self.url} answered HTTP {exc.status_code}: {clip(str(exc.message), REPLY_SHOWN_CHARS)}{hint}", exc.status_code in (408, 429) or exc.status_code >= 500
+        return f"{exc.__class__.__name__}: {clip(str(exc), REPLY_SHOWN_CHARS)}", True
 
     def _result(self, case: Case, **fields) -> RubricResult:
         return RubricResult(rubric=case.rubric, grader="judge", judge_model=self.model, judge_url=self.url, **fields)
@@ -244,8 +245,3 @@ def _text(content: str | list) -> str:
     if isinstance(content, str):
         return content
     return "".join(block if isinstance(block, str) else str(block.get("text", "")) for block in content)
-
-
-def _clip(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= REPLY_SHOWN_CHARS else flat[: REPLY_SHOWN_CHARS - 1] + "…"

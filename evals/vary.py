@@ -34,8 +34,8 @@ class Phrases:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise EvalError(f"{path}: phrase list not found; pass --phrases FILE or restore evals/variants.yaml.") from None
-        except (OSError, yaml.YAMLError) as exc:
-            raise EvalError(f"{path}: cannot read the phrase list ({exc.__class__.__name__}).") from None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise EvalError(f"{path}: cannot read the phrase list ({exc.__class__.__name__}); save it as UTF-8 YAML.") from None
         problems = []
         if not isinstance(raw, dict):
             raise EvalError(f"{path}: the phrase list is a mapping with openers, closers and replacements.")
