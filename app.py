@@ -39,7 +39,7 @@ from web.articles import Shelf, article_routes
 from web.feedback import VIEWS, QuestionCounter, SqliteFeedback, write_csv
 from web.gradio_guard import GradioScreen, PageEvents
 from web.limits import BodyLimit
-from web.origins import edge_policy
+from web.origins import EdgePolicy, edge_policy
 from web.page import PAGE_JS, build_chat
 from web.security import install_security
 from web.server import bind, serve
@@ -51,9 +51,11 @@ class Asker(Protocol):
     def ask(self, question: Question) -> Answer: ...
 
 
-def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings], Any] = live_index_status) -> FastAPI:
+def create_app(
+    settings: Settings, bot: Asker, index_status: Callable[[Settings], Any] = live_index_status, policy: EdgePolicy | None = None
+) -> FastAPI:
     """The FastAPI app: JSON API, web component script, and the Gradio page mounted at /."""
-    policy = edge_policy(settings)  # SettingsError for origins, public URL or proxies that can't work
+    policy = policy or edge_policy(settings)  # SettingsError for origins, public URL or proxies that can't work
     # One gate for the page and the API together, so the machine never computes more than this at once.
     gate = threading.BoundedSemaphore(settings.max_concurrency)
 
@@ -82,10 +84,11 @@ def create_app(settings: Settings, bot: Asker, index_status: Callable[[Settings]
     app.include_router(api_routes(settings, ask, index_status))
     if settings.admin_password:  # unset: no /admin route at all, so it answers 404
         app.include_router(admin_routes(settings, store))
-    app.include_router(article_routes(Shelf.of(load_articles(settings.articles_dir, settings.max_article_bytes))))
+    shelf = Shelf.of(load_articles(settings.articles_dir, settings.max_article_bytes))  # the page and /articles share it
+    app.include_router(article_routes(shelf))
 
     app.state.feedback, app.state.question_counter = store, counter
-    page = build_chat(settings, ask, store)
+    page = build_chat(settings, ask, store, shelf)
     page.queue(default_concurrency_limit=settings.max_concurrency, max_size=settings.queue_size)
     app = gr.mount_gradio_app(
         app,
@@ -174,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot import Bot  # the model and Chroma load only when serving, not for export-feedback
     from ingest import ensure_index
 
+    log_to_stderr()  # before anything that logs: the feedback store's start-up repairs, the index's warnings
     try:
         policy = edge_policy(settings)  # settings mistakes first, before a minute of indexing
         sock = bind(settings)  # a busy port is said before anything is announced
@@ -181,11 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         if summary is not None:
             print(summary.line())
         bot = Bot.load(settings)
-        app = create_app(settings, bot)
+        app = create_app(settings, bot, policy=policy)
     except HamstringBotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    log_to_stderr()
     print(f"Hamstring bot: {policy.public_url}/  (API docs: /docs)", flush=True)
     serve(app, sock, settings)
     return 0

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from core.corpus import load_articles
 from core.errors import AnswerUnavailable, BadQuestion
 from core.questions import EXAMPLE_QUESTION, Question, check
 from core.settings import Settings
@@ -111,11 +110,10 @@ class Turn:
     answer: Answer
 
 
-def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: FeedbackStore) -> gr.Blocks:
-    """The Gradio page: one conversation per browser session, streamed answers, feedback, examples."""
-    articles = load_articles(settings.articles_dir, settings.max_article_bytes)
+def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: FeedbackStore, shelf: Shelf) -> gr.Blocks:
+    """The Gradio page: one conversation per browser session, streamed answers, feedback, examples; `shelf`
+    holds the articles its links and footer name (the same one /articles serves)."""
     thumbs = Thumbs(store)
-    shelf = Shelf.of(articles)
 
     def drawn(turns: list[Turn]) -> dict:
         """How the answer after `turns` is drawn: its anchors apart from the others', the reminder in full
@@ -183,7 +181,7 @@ def build_chat(settings: Settings, ask: Callable[[Question], Answer], store: Fee
     footer = "".join(
         f'<li><a href="{esc(article_path(a.id))}" target="_blank" rel="noopener">{esc(a.title)}</a>'
         + (f" — {esc(a.author)}" if a.author else "") + "</li>"
-        for a in articles
+        for a in shelf.articles.values()
     )
     with gr.Blocks(title="Hamstring help for runners", analytics_enabled=False) as page:
         # One outer column with an id: chat.css scopes every rule under it, which outranks a club theme.
