@@ -32,7 +32,7 @@ class CitationBook:
         n = len(self.citations) + 1
         self.citations.append(
             Citation(
-                n=n, source_id=source_id, title=article.title, section=section_of(article, quote), quote=quote,
+                n=n, source_id=source_id, title=article.title, section=section_of(article, start), quote=quote,
                 start=start if start >= 0 else None, end=start + len(quote) if start >= 0 else None,
             )
         )
@@ -42,8 +42,8 @@ class CitationBook:
         return Part(text=quote, citations=[self.cite(source_id, quote, start)])
 
 
-def section_of(article: Article, quote: str) -> str | None:
-    at = article.body.find(quote)
+def section_of(article: Article, at: int) -> str | None:
+    """The heading of the section holding character `at` of the article's body (None before any, or at -1)."""
     for s in sections(article.body):
         if s.start <= at < s.end:
             return s.heading

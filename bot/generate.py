@@ -63,8 +63,6 @@ class SentenceBank:
         self.sentences = [sentences[i] for i in order]
         self.vectors = vectors[order] if len(order) else vectors
         self.terms = [set(content_terms(s.text)) for s in self.sentences]
-        # The innermost heading ("Prevention") names what a sentence is about.
-        self.heading_terms = [set(content_terms((s.section or "").split("›")[-1])) for s in self.sentences]
         # Rare words ("pop", "bike") say more about what a sentence is about than common ones ("hamstring").
         df: dict[str, int] = {}
         for terms in self.terms:
