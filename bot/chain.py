@@ -25,7 +25,7 @@ from bot.plan import AnswerPlanner, UnitBank
 from bot.retrieval import build_retriever, fold_history, to_passage
 from bot.tuning import DEFAULT, Tuning
 from bot.understand import QuestionReader, Reading
-from bot.unit_questions import ask_vectors, load_unit_questions
+from core.unit_questions import ask_vectors, load_unit_questions
 from core.embeddings import QueryCache, load_embeddings, model_label
 from core.errors import AnswerUnavailable, HamstringBotError, IndexCorrupt, IndexMissing, IndexStale, StoreUnreachable, StoreUnwritable
 from core.index import (

@@ -35,7 +35,7 @@ class UnitBank:
     units: list[Unit]
     vectors: np.ndarray
     sentences: SentenceBank
-    asks: list[np.ndarray] | None = None  # per unit, the vectors of the questions it answers (bot/unit_questions.py)
+    asks: list[np.ndarray] | None = None  # per unit, the vectors of the questions it answers (core/unit_questions.py)
     terms: list[set[str]] = field(init=False)
     heading_terms: list[set[str]] = field(init=False)
     hubness: np.ndarray = field(init=False)

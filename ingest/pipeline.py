@@ -30,6 +30,7 @@ from core.index import (
 from core.rulefile import verify_quotes
 from core.settings import Settings
 from core.types import Article, Chunk, Unit
+from core.unit_questions import load_unit_questions
 from ingest.chunking import chunk_article, split_sentences
 from ingest.units import article_units, load_unit_rules
 from ingest.store import drop_orphans, set_aside, write_generation, write_manifest, writing
@@ -138,13 +139,15 @@ def run_ingest(
     progress: bool | None = None,
 ) -> IngestSummary:
     """Bring the index in line with the corpus. Validation failures raise before anything is touched:
-    the articles, and every article quote in the reviewed rule files (corpus/*.yaml). The store is written
+    the articles, every article quote in the reviewed rule files (corpus/*.yaml), and every entry of
+    corpus/unit_questions.yaml against the units cut. The store is written
     under the ingest lock (ingest.store.writing)."""
     started = time.perf_counter()
     articles = load_articles(settings.articles_dir, settings.max_article_bytes)
     verify_quotes(settings.rule_files, articles)
     model = model or model_label(settings)
     chunks, sentences, units = pieces(articles, settings)
+    load_unit_questions(settings.unit_questions_path, units)  # an entry no unit starts with stops ingest, not the bot
     fingerprint = corpus_fingerprint(articles, units_rules_text(settings))
     everything = [*chunks, *sentences, *units]
     new_ids = {c.id for c in everything}

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from core.errors import CorpusError, IndexCorrupt, IndexMissing, IndexStale
+from core.errors import CorpusError, IndexCorrupt, IndexMissing, IndexStale, RulesError
 from core.index import open_client, open_live_collections, read_manifest
 from core.index import chunker_signature, corpus_fingerprint, index_status
 from ingest.pipeline import run_ingest
@@ -151,3 +151,12 @@ def test_manifest_promising_more_than_the_store_holds_is_corrupt(tiny_settings):
     # A plain ingest no longer trusts the lying manifest either: it writes a generation that matches one.
     assert ingest(tiny_settings).rebuilt
     live(tiny_settings)
+
+
+def test_a_unit_question_entry_that_matches_no_unit_stops_ingest_not_the_bot(tiny_settings):
+    (tiny_settings.corpus_dir / "unit_questions.yaml").write_text(
+        "units:\n  - {source_id: alpha, starts: Hold each dynamic stretch, asks: ['How long do I hold a stretch?']}\n"
+    )
+    with pytest.raises(RulesError, match=r"unit_questions.yaml: units\[0\] \(alpha\): no unit starts with 'Hold each dynamic stretch'"):
+        ingest(tiny_settings)
+    assert read_manifest(tiny_settings) is None

@@ -2,6 +2,7 @@
 
 A runner's question is closer in meaning to another question than to the paragraph that answers it, so the
 planner also scores a unit by how close the question is to the questions that unit is known to answer.
+Ingest checks every entry against the units it cuts; the bot embeds the questions when it loads.
 """
 
 from pathlib import Path

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bot.unit_questions import ask_vectors, load_unit_questions
+from core.unit_questions import ask_vectors, load_unit_questions
 from core.corpus import load_articles
 from core.errors import RulesError
 from core.settings import Settings
