@@ -239,7 +239,9 @@ def _case_html(result: CaseResult, order: int, report: Report) -> str:
         rows += (f"<tr class='rubric'><td>rubric</td><td class='{cls}'>{escape(graded)}</td>"
                  f"<td>{escape(result.rubric.rubric)}<br><span class='muted'>{escape(rubric_status(result))}</span></td></tr>")
     body.append(f"<table class='checks'><tr><th>check</th><th>verdict</th><th>why</th></tr>{rows}</table>")
-    case_warnings = [w for w in report.warnings if f"case {result.case_id!r}" in w]
+    # warnings read "{set file}: case 'id': …"; ids are unique only within a set, so the set's file must match too
+    paths = {s.path for s in report.sets if s.name == result.set_name}
+    case_warnings = [w for w in report.warnings if any(w.startswith(f"{p}: case {result.case_id!r}:") for p in paths)]
     if case_warnings:
         body.append("<div class='banner warn'>" + "<br>".join(escape(w) for w in case_warnings) + "</div>")
     if result.answer is not None:

@@ -167,3 +167,8 @@ def test_report_in_chromium_filters_sorts_and_is_screenshotted(report, tmp_path,
     page.screenshot(path=str(SHOTS / "eval-report.png"), full_page=True)
     assert (SHOTS / "eval-report.png").stat().st_size > 10_000
     page.close()
+
+
+def test_a_warning_stays_with_its_own_set_when_two_sets_share_a_case_id(report):
+    other = report.model_copy(update={"warnings": ["other.yaml: case 'pop': unknown key 'x' ignored"]})
+    assert "unknown key" not in report_page(other).split("id='demo--pop--1'")[1]  # demo.yaml's pop has no warning
