@@ -6,6 +6,7 @@ score(unit) = ½ cos(question, unit) + ½ cos(question, its best sentence) + lex
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +18,8 @@ from core.types import Unit
 
 # Never said as advice: the author's own experience, the publisher's marketing, introductions and outros.
 NEVER_SAID = frozenset({"story", "promotion", "signpost"})
+# A term in more than this share of the units ("hamstring", "pain", "running") names no topic.
+COMMON_SHARE = 0.15
 # The kind of unit that answers each intent best.
 INTENT_KINDS = {
     "what-is": {"definition", "explanation"},
@@ -39,6 +42,7 @@ class UnitBank:
     terms: list[set[str]] = field(init=False)
     heading_terms: list[set[str]] = field(init=False)
     hubness: np.ndarray = field(init=False)
+    common: set[str] = field(init=False)  # terms in more than COMMON_SHARE of the units: they say nothing of a topic
     members: list[list[int]] = field(init=False)  # sentence indices inside each unit
     ask_matrix: np.ndarray = field(init=False)  # every unit's questions, stacked, one row each ...
     ask_owner: np.ndarray = field(init=False)  # ... and the unit each row belongs to
@@ -46,6 +50,8 @@ class UnitBank:
     def __post_init__(self):
         self.terms = [set(content_terms(u.text)) for u in self.units]
         self.heading_terms = [set(content_terms((u.section or "").split("›")[-1])) for u in self.units]
+        counts = Counter(term for terms in self.terms for term in terms)
+        self.common = {term for term, k in counts.items() if k > COMMON_SHARE * len(self.units)}
         # Generic text ("Dealing with sore hamstring muscles can be stressful.") sits near the centre of the
         # corpus and so near almost every question: its closeness to the centre is held against it.
         centroid = self.vectors.mean(axis=0) if len(self.units) else np.zeros(1)
@@ -96,7 +102,9 @@ class AnswerPlanner:
         lead = ranked[0]
         before: list[str] = []
         if reading and reading.intent == "how-long":
-            topic = set(content_terms(reading.ask or request.question)) - {"hamstr", "long"}
+            # what the duration is of: the asking words, less those most of the articles use ("hamstring",
+            # "pain", "running"), which any passage shares
+            topic = set(content_terms(reading.topic or request.question)) - bank.common - {"long"}
             # a duration about something else (how long to hold a stretch, for "how long before intervals?")
             # doesn't answer: the unit must share what is asked about
             timed = [i for i in ranked if scores[i] >= scores[lead] - t.time_margin and self._says_how_long(i) and topic & bank.terms[i]]
@@ -155,7 +163,11 @@ class AnswerPlanner:
         asked = _asked(request) or set(content_terms(request.query))
         meant = set(content_terms(request.query)) - asked
         idf = sentences.idf
-        known = sorted(term for term in asked if term in idf)  # sorted: ties break the same way every time
+        # the focus: the asking words' rarest term that names a topic (sorted: ties break the same way every
+        # time); when they name nothing ("do I do it before or after my runs?"), the words leant on (the
+        # earlier turn's "foam rolling")
+        named = set(content_terms(reading.topic)) if reading and reading.ask else asked
+        known = sorted(term for term in asked & named - bank.common if term in idf) or sorted(term for term in meant - bank.common if term in idf)
         focus = max(known, key=idf.__getitem__) if known else None
         weight = sum(idf.get(term, 0.0) for term in asked) + t.expansion_weight * sum(idf.get(term, 0.0) for term in meant) or 1.0
         sims = sentences.vectors @ q

@@ -36,7 +36,7 @@ class Tuning:
     """When the unit holds the question's most specific word the articles know ("RICE", "overstriding")."""
     situation_bonus: float = 0.08
     """When the unit speaks to the runner's stated situation (injured, sore, tendinopathy, returning)."""
-    time_margin: float = 0.15
+    time_margin: float = 0.2
     """A "how long" question leads with a unit saying how long, if it scores within this of the best."""
     units_after_lead: int = 2
     """Complementary units after the lead, at most."""

@@ -12,13 +12,14 @@ from typing import Literal
 from core.questions import Question
 from core.rulefile import RuleModel, Text, load_rule_file
 from core.settings import PROJECT_ROOT
-from core.text import APOSTROPHES, STOPWORDS, is_typo_of_any, typo_of
+from core.text import APOSTROPHES, STOPWORDS, content_terms, is_typo_of_any, typo_of, words
 
 DEFAULT_PATH = PROJECT_ROOT / "corpus" / "questions.yaml"
 QUESTIONS_VERSION = 1
 GAP_WORDS = 4  # longest phrase named as a gap ("carbon plated super shoes")
 ROMAN = re.compile(r"I{1,3}|IV")  # "grade II" names a grade, not a product
 _TOKEN = re.compile(r"[a-z0-9]+", re.I)
+_POINTS_BACK = re.compile(r"\b(?:that|it|this|those|these|they|them)\b")
 
 
 class Bridge(RuleModel):
@@ -67,6 +68,7 @@ class Reading:
     gap: str | None  # what is asked about that the articles never discuss, in the runner's words
     small_talk: str | None  # greeting, thanks, goodbye
     ask: str = ""  # the asking part of the message ("how do i massage my own hamstring?"), in the articles' words
+    topic: str = ""  # the words of `ask` that name what it is about (not "actually", "mean", "like")
     prevention: bool = False  # asks how to prevent a problem: prevention advice fits whatever the situation
     no_professional: bool = False  # can't see a professional (cost, wait): what they can do themselves leads
 
@@ -149,9 +151,11 @@ class QuestionReader:
         gap = self._gap(question.text, vocabulary, corpus_text)
         prevention = bool(self.prevention.search(text))
         no_professional = bool(self.no_professional.search(everything))
+        ask = self.normalise(ask, vocabulary)
         return Reading(
             intent=intent, situations=situations, expansion=expansion, unnamed=unnamed, gap=gap, small_talk=small_talk,
-            ask=self.normalise(ask, vocabulary), prevention=prevention, no_professional=no_professional,
+            ask=ask, topic=" ".join(w for w in words(ask) if w not in self.not_a_topic),
+            prevention=prevention, no_professional=no_professional,
         )
 
     def _said(self, pattern: re.Pattern, text: str) -> bool:
@@ -201,10 +205,15 @@ class QuestionReader:
 
 def _asking_clause(text: str, at: int) -> str:
     """From the start of the clause holding the intent cue to the end of its sentence: "cant afford a
-    physio, how do i massage my own hamstring?" asks "how do i massage my own hamstring?"."""
-    start = max(text.rfind(mark, 0, at) for mark in (".", "?", "!", ",", ";", " but ", " so ")) + 1
+    physio, how do i massage my own hamstring?" asks "how do i massage my own hamstring?". A clause that
+    names at most one thing and points back at the rest ("everyone says RICE, what does that stand for?")
+    asks about what it points at: the whole sentence."""
     ends = [i for i in (text.find(mark, at) for mark in ("?", ".", "!")) if i >= 0]
-    return text[start : (min(ends) + 1 if ends else len(text))].strip(" ,;")
+    end = min(ends) + 1 if ends else len(text)
+    start = max(text.rfind(mark, 0, at) for mark in (".", "?", "!", ",", ";", " but ", " so ")) + 1
+    if len(content_terms(text[start:end])) < 2 and _POINTS_BACK.search(text[start:end]):
+        start = max(text.rfind(mark, 0, at) for mark in (".", "?", "!")) + 1
+    return text[start:end].strip(" ,;")
 
 
 def _mended(token: str, vocabulary: set[str]) -> str:

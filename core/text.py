@@ -85,7 +85,11 @@ def rule_text(text: str) -> str:
 # ---- lists and sentences ----------------------------------------------------------------------------
 
 # A sentence opening with one of these leans on the one before it, so it never starts a quote or a unit.
-LEANS_BACK = re.compile(r"^(It|It’s|This|That|These|Those|They|Such|He|She|Doing so|However|But)\b")
+# So does one whose subject is such a word after a short opening ("Early on, it may…", "As it progresses, …").
+LEANS_BACK = re.compile(
+    r"^(?:(?:It|It’s|This|That|These|Those|They|Such|He|She|Doing so|However|But)\b"
+    r"|(?:[A-Z][a-z]+(?: [a-z]+){0,2}, |As )(?:it|it’s|its|this|these|those|they|their)\b)"
+)
 # These continue a sequence ("There are four phases… First, … Next, …").
 CONTINUES = re.compile(r"^(First|Second|Third|Fourth|Next|Then|Finally|Lastly)\b")
 # Sentences about the article itself ("In this article, I’ll share…") introduce; they don't answer.

@@ -90,6 +90,16 @@ def test_the_asking_part_is_told_from_its_context():
     assert read("cant afford a massage therapist rn, how do i massage my own hamstring?").ask == "how do i massage my own hamstring?"
 
 
+def test_an_asking_part_that_points_back_asks_about_what_it_points_at():
+    assert "rice" in read("every1 keeps saying RICE for a pulled hammy, what does that stand for?").topic.split()
+    assert "physical therapist" not in read("cant afford a physio, how do i massage my own hamstring?").ask
+
+
+def test_the_topic_of_what_is_asked_leaves_out_words_that_name_nothing():
+    topic = read("is a sports massage on my hamstring actually worth the money? does it even help").topic.split()
+    assert "massage" in topic and not {"actually", "worth", "even", "help"} & set(topic)
+
+
 def test_assessment_and_self_care_after_a_red_flag():
     assert READER.says_assessed(["I've seen a physio now"]) and READER.says_assessed(["my GP said it's a grade 2"])
     assert not READER.says_assessed(["should I see a physio?"])

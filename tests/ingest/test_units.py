@@ -72,6 +72,14 @@ def test_a_paragraph_that_leans_on_the_one_before_is_joined_to_it(units):
     assert not any(t.startswith("It should never hurt") for t in texts(units))
 
 
+def test_a_paragraph_whose_subject_points_back_after_a_short_opening_leans_too(tmp_path):
+    body = BODY.replace("It should never hurt", "Early on, it should never hurt")
+    path = tmp_path / "units.yaml"
+    path.write_text(RULES, encoding="utf-8")
+    found = [u.text for u in article_units(Article(id="guide", title="Guide", body=body, seed="g"), load_unit_rules(path), path)]
+    assert "Hold each static stretch for 45 to 60 seconds after a run. Never bounce.\n\nEarly on, it should never hurt while you hold it, and it should feel easy." in found
+
+
 def test_a_short_list_is_one_unit_with_its_lead_in(units):
     assert "Ideal strength exercises include:\n\n- Single-leg deadlift\n- Glute bridges" in texts(units, "list")
 
