@@ -70,6 +70,9 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("do i need an MRI to find out how bad my hammy tear is?", "MRI"),
         ("do compression shorts actually help stop hamstring strains?", "compression shorts"),
         ("would dry needling sort out my tight hamstrings?", "dry needling"),
+        ("should i see a chiropractor for my hamstring?", "chiropractor"),
+        ("is yoga good for tight hamstrings?", "yoga"),
+        ("my hamstring cramps at the end of long runs, why?", "cramps"),
         # covered questions, however they are worded, have no gap
         ("What is a grade II hamstring strain?", None),
         ("every1 keeps saying RICE for a pulled hammy, what does that stand for?", None),
