@@ -10,9 +10,10 @@ import pysbd
 
 # ---- tokens and stems (retrieval, answer scoring) ---------------------------------------------------
 
+# "before", "after" and "during" are not among them: "stretch before or after a run?" turns on them.
 STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being below
-    between both but by can could did do does doing don down during each few for from further had has have having
+    """a about above again against all also am an and any are as at be because been being below
+    between both but by can could did do does doing don down each few for from further had has have having
     he her here hers herself him himself his how i if in into is it its itself just let me more most my myself no
     nor not now of off on once only or other our ours ourselves out over own same she should so some such than that
     the their theirs them themselves then there these they this those through to too under until up very was we were
