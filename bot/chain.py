@@ -188,7 +188,7 @@ def read(snap: Snapshot, question: Question) -> Reading:
 def retrieve(
     snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning, reading: Reading | None = None
 ) -> Retrieval:
-    folded = fold_history(question.text, question.earlier_user_turns, settings.history_turns)
+    folded = fold_history(question.text, question.earlier_user_turns, settings.history_turns, snap.rules.questions.unnamed)
     # Passages are found, and what is said is ranked, with the question in the articles' words ("icing my
     # hammy" → "ice my hamstring", typos mended); the closest thing to a gap is found without the gap.
     normalise = (lambda text: snap.rules.questions.normalise(text, snap.vocabulary)) if reading else (lambda text: text)

@@ -98,21 +98,22 @@ _ANAPHORA = frozenset("it its this that they them those these one ones there sam
 _CONNECTIVES = ("so ", "and ", "but ", "then ", "also ", "what about", "how about", "ok ", "okay ")
 
 
-def leans_on_history(question: str) -> bool:
-    """Does the question need earlier turns to be understood? ("How do I prevent it?" does.)
+def leans_on_history(question: str, unnamed: frozenset[str] = frozenset()) -> bool:
+    """Does the question need earlier turns to be understood? ("How do I prevent it?" does.) `unnamed`: words
+    that name no topic ("exactly", "like", "bit"), so "where exactly, like which bit of the hamstring?" does too.
 
     >>> leans_on_history("How do I prevent it?"), leans_on_history("How do I prevent a hamstring strain?")
     (True, False)
     """
     tokens = words(question)
-    content = [t for t in tokens if t not in STOPWORDS]
+    content = [t for t in tokens if t not in STOPWORDS and t not in unnamed]
     has_anaphor = any(t in _ANAPHORA for t in tokens)
     opens_with_connective = question.strip().lower().startswith(_CONNECTIVES)
     return (has_anaphor and len(content) <= 5) or (opens_with_connective and len(content) <= 6) or len(content) <= 1
 
 
-def fold_history(question: str, earlier_user_turns: list[str], turns: int = 2) -> str:
+def fold_history(question: str, earlier_user_turns: list[str], turns: int = 2, unnamed: frozenset[str] = frozenset()) -> str:
     """The retrieval query: the question, preceded by recent user turns when it leans on them."""
-    if not earlier_user_turns or turns == 0 or not leans_on_history(question):
+    if not earlier_user_turns or turns == 0 or not leans_on_history(question, unnamed):
         return question
     return " ".join([*earlier_user_turns[-turns:], question])

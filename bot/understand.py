@@ -36,6 +36,7 @@ class QuestionsFile(RuleModel):
     situations: dict[str, Text]
     vocabulary: list[Bridge]
     not_a_topic: Text
+    subject: Text
     small_talk: dict[str, Text]
     replies: dict[str, Text]
     time_statement: Text
@@ -120,6 +121,11 @@ class QuestionReader:
 
     def asks_self_care(self, text: str) -> bool:
         return bool(self.self_care.search(_plain(text)))
+
+    @property
+    def unnamed(self) -> frozenset[str]:
+        """Words that name no topic, and the subject every question shares ("hamstring", "hammy")."""
+        return self.not_a_topic | frozenset(self.file.subject.split())
 
     @property
     def unless_also(self) -> frozenset[str]:

@@ -49,6 +49,16 @@ def test_follow_ups_borrow_the_earlier_turns():
     assert fold_history("How do I prevent it?", earlier, turns=0) == "How do I prevent it?"
 
 
+def test_a_follow_up_that_names_nothing_but_the_hamstring_leans_on_the_turn_before():
+    from bot.understand import QuestionReader
+
+    unnamed = QuestionReader.load().unnamed
+    earlier = ["best way to massage a sore hamstring myself?"]
+    follow_up = "where exactly should i focus, like which bit of the hamstring?"
+    assert fold_history(follow_up, earlier, unnamed=unnamed) == f"{earlier[0]} {follow_up}"
+    assert fold_history("is swimming better than the bike for a pulled hamstring?", earlier, unnamed=unnamed).startswith("is swimming")
+
+
 def test_only_the_newest_turns_are_folded():
     earlier = ["first about shoes", "second about tendinopathy", "third about sitting pain"]
     assert fold_history("And that?", earlier, turns=2) == "second about tendinopathy third about sitting pain And that?"
