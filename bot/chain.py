@@ -186,9 +186,13 @@ def read(snap: Snapshot, question: Question) -> Reading:
 
 
 def retrieve(
-    snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning, reading: Reading | None = None
+    snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning, reading: Reading | None = None,
+    fold: bool = False,
 ) -> Retrieval:
+    """`fold`: read the question with the earlier turns even when it seems to stand alone."""
     folded = fold_history(question.text, question.earlier_user_turns, settings.history_turns, snap.rules.questions.unnamed)
+    if fold and folded == question.text and question.earlier_user_turns and settings.history_turns:
+        folded = " ".join([*question.earlier_user_turns[-settings.history_turns :], question.text])
     # Passages are found, and what is said is ranked, with the question in the articles' words ("icing my
     # hammy" → "ice my hamstring", typos mended); the closest thing to a gap is found without the gap.
     normalise = (lambda text: snap.rules.questions.normalise(text, snap.vocabulary)) if reading else (lambda text: text)
@@ -235,6 +239,20 @@ def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Dra
         or snap.bank.coverage(question.text, retrieval.passages) >= s.scope_min_coverage
         or (draft.relevance >= s.scope_moderate_relevance and share < s.scope_max_foreign_share)
     )
+
+
+FOLLOW_ON_FOREIGN = 1  # words the articles never use, at most, in a question read as following on ("sets")
+
+
+def follows_on(snap: Snapshot, question: Question, draft: Draft, settings: Settings) -> bool:
+    """Could a question that doesn't seem covered on its own follow on from a conversation about the
+    hamstring? Only when it is about as close to the articles as a question in scope needs to be, with
+    few foreign words ("how many sets and reps?"), never a question on another subject ("who won the cup?")."""
+    scope = snap.rules.scope
+    if not question.earlier_user_turns or not any(scope.names_the_subject(t) for t in question.earlier_user_turns):
+        return False
+    foreign = scope.unknown_focus_terms(question.text, snap.vocabulary)
+    return draft.relevance >= settings.min_relevance and len(foreign) <= FOLLOW_ON_FOREIGN and not scope.wants_creative_writing(question.text)
 
 
 def disagreements(snap: Snapshot, retrieval: Retrieval, reading: Reading | None = None) -> list[Conflict]:
@@ -295,6 +313,10 @@ def answer_question(
         reading = dataclasses.replace(reading, situations=("injured", *reading.situations))
     retrieval = retrieve(snap, embeddings, question, settings, tuning, reading)
     draft = compose(snap, question, retrieval, reading)
+    if not covered(snap, question, retrieval, draft, settings) and follows_on(snap, question, draft, settings):
+        # "how many sets and reps?" after a question on strength work: read with the conversation before declining
+        retrieval = retrieve(snap, embeddings, question, settings, tuning, reading, fold=True)
+        draft = compose(snap, question, retrieval, reading)
     if not covered(snap, question, retrieval, draft, settings):
         return declined(snap.rules.scope.decline_text)
     conflicts = disagreements(snap, retrieval, reading)

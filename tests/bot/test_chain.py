@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from langchain_chroma import Chroma
 
-from bot.chain import Bot, Rules, Snapshot, answer_question, compose, retrieve, screen
+from bot.chain import Bot, Rules, Snapshot, answer_question, compose, follows_on, retrieve, screen
+from bot.generate import Draft
 from bot.guardrails.conflicts import ConflictRegistry
 from bot.guardrails.redflags import RedFlagRules
 from bot.guardrails.scope import ScopeRules
@@ -213,4 +214,15 @@ def test_a_runner_who_cannot_afford_a_therapist_is_not_told_to_book_one(parts):
         answer = answer_question(snap, embeddings, check(text, [], settings), settings)
         said = " ".join(p.text for p in [answer.lead, *answer.items] if p)
         assert answer.lead and not snap.rules.questions.referral.search(said), said
+
+
+def test_a_question_that_may_follow_on_from_the_conversation_is_read_with_it_before_it_is_declined(parts):
+    settings, _, snap = parts
+    strength = [{"role": "user", "content": "What strength exercises help my hamstrings?"}, {"role": "assistant", "content": "…"}]
+    close, far = Draft(lead=None, relevance=0.5), Draft(lead=None, relevance=0.1)
+    assert follows_on(snap, check("how many sets should i do?", strength, settings), close, settings)
+    assert not follows_on(snap, check("how many sets should i do?", [], settings), close, settings)  # nothing to follow on from
+    assert not follows_on(snap, check("how many sets should i do?", strength, settings), far, settings)
+    assert not follows_on(snap, check("who won the world cup in 2018?", strength, settings), far, settings)
+    assert not follows_on(snap, check("write me a poem about sets and reps", strength, settings), close, settings)
 
