@@ -113,7 +113,7 @@ class Snapshot:
             retriever=build_retriever(dense, chunks, s.k_dense, s.k_lexical, s.k_passages, s.rrf_k),
             bank=bank,
             generator=AnswerPlanner(
-                unit_bank, rules.questions.time_statement, rules.questions.mismatched, min_relevance=s.min_relevance, tuning=tuning,
+                unit_bank, rules.questions.measures, rules.questions.mismatched, min_relevance=s.min_relevance, tuning=tuning,
                 unless_also=rules.questions.unless_also, referral=rules.questions.referral,
             ),
             rules=rules,
@@ -279,7 +279,7 @@ def _fitted(conflict: Conflict, snap: Snapshot, reading: Reading | None) -> Conf
 
 
 def notices_before(snap: Snapshot, reading: Reading, draft: Draft) -> list[Notice]:
-    """What the answer says first, in our own words: a gap in the articles, or that they give no timeline."""
+    """What the answer says first, in our own words: a gap in the articles, or that they give no timeline (amount)."""
     notices = []
     if reading.gap:
         notices.append(Notice(kind="not-covered", text=f"The articles don't discuss {reading.gap}. The closest they come:"))
@@ -287,8 +287,10 @@ def notices_before(snap: Snapshot, reading: Reading, draft: Draft) -> list[Notic
         names = " or ".join(dict.fromkeys(word for word, _ in reading.unnamed))
         means = reading.unnamed[0][1]
         notices.append(Notice(kind="not-covered", text=f"The articles don't mention {names} by name. What they say about {means}:"))
-    if "no-timeline" in draft.before:
-        notices.append(Notice(kind="no-timeline", text=snap.rules.questions.no_timeline))
+    for note in draft.before:
+        if note.startswith("none-measured:"):
+            kind, text = snap.rules.questions.none_measured(note.removeprefix("none-measured:"))
+            notices.append(Notice(kind=kind, text=text))
     return notices
 
 

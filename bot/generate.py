@@ -34,7 +34,7 @@ class Draft:
     lead: Quote | None
     support: list[Quote] = field(default_factory=list)
     relevance: float = 0.0  # best question-sentence similarity seen
-    before: list[str] = field(default_factory=list)  # notes to say before the lead, e.g. "no-timeline"
+    before: list[str] = field(default_factory=list)  # notes to say before the lead, e.g. "none-measured:how-long"
 
     @property
     def quotes(self) -> list[Quote]:

@@ -20,6 +20,8 @@ from core.types import Unit
 NEVER_SAID = frozenset({"story", "promotion", "signpost"})
 # A term in more than this share of the units ("hamstring", "pain", "running") names no topic.
 COMMON_SHARE = 0.15
+# Words of a duration or amount itself ("how many times a week"): they don't say what it is of.
+MEASURE_TERMS = frozenset(content_terms("long much often times week weeks day days month months year years hour hours minute minutes second seconds sets reps"))
 # The kind of unit that answers each intent best.
 INTENT_KINDS = {
     "what-is": {"definition", "explanation"},
@@ -74,7 +76,7 @@ class AnswerPlanner:
     def __init__(
         self,
         bank: UnitBank,
-        time_statement: re.Pattern,
+        measures: dict[str, re.Pattern],
         mismatched: dict[str, frozenset[str]],
         min_relevance: float = 0.3,
         tuning: Tuning = DEFAULT,
@@ -82,7 +84,7 @@ class AnswerPlanner:
         referral: re.Pattern | None = None,
     ):
         self.bank = bank
-        self.time_statement = time_statement
+        self.measures = measures  # per intent ("how-long", "how-much"), how a passage states a duration or amount
         self.mismatched = mismatched  # runner's situation → unit situations whose advice is wrong for it
         self.unless_also = unless_also  # ... unless the runner also says they are in one of these
         self.referral = referral  # "make an appointment with a massage therapist": no answer to "I can't afford one"
@@ -101,19 +103,20 @@ class AnswerPlanner:
             return Draft(lead=None, relevance=relevance)
         lead = ranked[0]
         before: list[str] = []
-        if reading and reading.intent == "how-long":
-            # what the duration is of: the asking words, less those most of the articles use ("hamstring",
-            # "pain", "running"), which any passage shares
-            topic = set(content_terms(reading.topic or request.question)) - bank.common - {"long"}
+        measure = self.measures.get(reading.intent) if reading and reading.intent else None
+        if measure:
+            # what the duration (amount) is of: the asking words, less those most of the articles use
+            # ("hamstring", "pain", "running"), which any passage shares
+            topic = set(content_terms(reading.topic or request.question)) - bank.common - MEASURE_TERMS
             # a duration about something else (how long to hold a stretch, for "how long before intervals?")
             # doesn't answer: the unit must share what is asked about
-            timed = [i for i in ranked if scores[i] >= scores[lead] - t.time_margin and self._says_how_long(i) and topic & bank.terms[i]]
-            if timed:
-                lead = timed[0]
-            elif not any(self._says_how_long(i) and topic & bank.terms[i] for i in unsuitable):
+            measured = [i for i in ranked if scores[i] >= scores[lead] - t.time_margin and measure.search(bank.units[i].text) and topic & bank.terms[i]]
+            if measured:
+                lead = measured[0]
+            elif not any(measure.search(bank.units[i].text) and topic & bank.terms[i] for i in unsuitable):
                 # (when the only time given is for other hamstrings than this runner's, such as how long to
                 # hold a stretch when theirs is injured, the answer is what fits them, not "no timeline")
-                before.append("no-timeline")
+                before.append(f"none-measured:{reading.intent}")
         said: dict[int, Quote] = {}  # each unit is cut to a quote once
 
         def quote(i: int) -> Quote:
@@ -234,9 +237,6 @@ class AnswerPlanner:
                 if u.source_id == p.chunk.source_id and u.start < p.chunk.end and p.chunk.start < u.end and p.rank:
                     found[n] = max(found[n], 1.0 / p.rank)
         return found
-
-    def _says_how_long(self, n: int) -> bool:
-        return bool(self.time_statement.search(self.bank.units[n].text))
 
     def _overlap(self, i: int, j: int) -> bool:
         a, b = self.bank.units[i], self.bank.units[j]

@@ -28,8 +28,16 @@ class Bridge(RuleModel):
     named: bool = True
 
 
+class Measure(RuleModel):
+    """How passages say how long (or how much, how often), and what to say when none does."""
+
+    states: Text
+    none: Text
+    notice: Literal["no-timeline", "no-amount"]
+
+
 class QuestionsFile(RuleModel):
-    """corpus/questions.yaml: intents, situations, vocabulary, small talk, time statements."""
+    """corpus/questions.yaml: intents, situations, vocabulary, small talk, durations and amounts."""
 
     version: Literal[QUESTIONS_VERSION]
     intents: dict[str, Text]
@@ -39,8 +47,7 @@ class QuestionsFile(RuleModel):
     subject: Text
     small_talk: dict[str, Text]
     replies: dict[str, Text]
-    time_statement: Text
-    no_timeline: Text
+    measures: dict[str, Measure]
     gap_things: Text
     situation_names: dict[str, Text]
     mismatched: dict[str, list[str]]
@@ -58,7 +65,7 @@ class QuestionsFile(RuleModel):
 class Reading:
     """What the question asks, as far as these rules can tell."""
 
-    intent: str | None  # how-long, why, what-is, how-to, should-i, which
+    intent: str | None  # how-long, how-much, why, what-is, how-to, should-i, which
     situations: tuple[str, ...]  # injured, tendinopathy, returning, sore: what the runner said, first counts most
 
     @property
@@ -90,7 +97,7 @@ class QuestionReader:
         self.intents = {name: _whole_words(e) for name, e in file.intents.items()}
         self.situations = {name: _whole_words(e) for name, e in file.situations.items()}
         self.small_talk = {name: re.compile(rf"^\W*(?:{e})\W*$") for name, e in file.small_talk.items()}
-        self.time_statement = re.compile(file.time_statement, re.I)
+        self.measures = {intent: re.compile(m.states, re.I) for intent, m in file.measures.items()}
         self.assessed = _whole_words(file.assessed)
         self.prevention = _whole_words(file.prevention)
         self.no_professional = _whole_words(file.no_professional)
@@ -135,9 +142,10 @@ class QuestionReader:
     def mismatched(self) -> dict[str, frozenset[str]]:
         return {k: frozenset(v) for k, v in self.file.mismatched.items()}
 
-    @property
-    def no_timeline(self) -> str:
-        return self.file.no_timeline
+    def none_measured(self, intent: str) -> tuple[str, str]:
+        """The notice kind and words for "the articles give no duration (amount) for that"."""
+        measure = self.file.measures[intent]
+        return measure.notice, measure.none
 
     def read(self, question: Question, vocabulary: set[str], corpus_text: str = "") -> Reading:
         """`vocabulary`: the articles' words; `corpus_text`: their text, lower-cased, to look phrases up in."""

@@ -139,9 +139,9 @@ class Notice(BaseModel):
     """A line of the bot's own words in an answer: a decline, "nothing found", a red-flag note."""
 
     kind: Literal[
-        "declined", "nothing-found", "red-flag-info", "when-to-get-assessed", "not-covered", "no-timeline", "small-talk",
+        "declined", "nothing-found", "red-flag-info", "when-to-get-assessed", "not-covered", "no-timeline", "no-amount", "small-talk",
         "earlier-red-flag",
-    ] = Field(description="What the notice is for; earlier-red-flag, when-to-get-assessed, not-covered and no-timeline come before the lead.")
+    ] = Field(description="What the notice is for; earlier-red-flag, when-to-get-assessed, not-covered, no-timeline and no-amount come before the lead.")
     text: str = Field(description="Plain text (no Markdown).")
     citations: list[int] = Field(default_factory=list, description="Numbers of the article sentences that back it.")
 

@@ -201,7 +201,7 @@ def test_a_unit_known_to_answer_the_question_leads(parts):
     bank = dataclasses.replace(snap.generator.bank, asks=asks)
     planner = snap.generator
     moved = dataclasses.replace(snap, generator=type(planner)(
-        bank, planner.time_statement, planner.mismatched, planner.min_relevance, dataclasses.replace(DEFAULT, ask_weight=5.0), planner.unless_also,
+        bank, planner.measures, planner.mismatched, planner.min_relevance, dataclasses.replace(DEFAULT, ask_weight=5.0), planner.unless_also,
         planner.referral,
     ))
     after = answer_question(moved, embeddings, question, settings).lead.text
