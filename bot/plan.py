@@ -22,6 +22,8 @@ NEVER_SAID = frozenset({"story", "promotion", "signpost"})
 COMMON_SHARE = 0.15
 # Words of a duration or amount itself ("how many times a week"): they don't say what it is of.
 MEASURE_TERMS = frozenset(content_terms("long much often times week weeks day days month months year years hour hours minute minutes second seconds sets reps"))
+# ... nor do words placing it in time ("how long before I can run?").
+RELATIONS = frozenset({"before", "after", "during"})
 # The kind of unit that answers each intent best.
 INTENT_KINDS = {
     "what-is": {"definition", "explanation"},
@@ -107,10 +109,14 @@ class AnswerPlanner:
         if measure:
             # what the duration (amount) is of: the asking words, less those most of the articles use
             # ("hamstring", "pain", "running"), which any passage shares
-            topic = set(content_terms(reading.topic or request.question)) - bank.common - MEASURE_TERMS
+            topic = set(content_terms(reading.topic or request.question)) - bank.common - MEASURE_TERMS - RELATIONS
             # a duration about something else (how long to hold a stretch, for "how long before intervals?")
             # doesn't answer: the unit must share what is asked about
-            measured = [i for i in ranked if scores[i] >= scores[lead] - t.time_margin and measure.search(bank.units[i].text) and topic & bank.terms[i]]
+            # (what is said must hold the duration: a long unit is quoted as its best sentences, which may not)
+            measured = [
+                i for i in ranked
+                if scores[i] >= scores[lead] - t.time_margin and topic & bank.terms[i] and measure.search(self._quote(i, request).text)
+            ]
             if measured:
                 lead = measured[0]
             elif not any(measure.search(bank.units[i].text) and topic & bank.terms[i] for i in unsuitable):

@@ -168,9 +168,12 @@ class QuestionReader:
         ask = self.normalise(ask, vocabulary)
         return Reading(
             intent=intent, situations=situations, expansion=expansion, unnamed=unnamed, gap=gap, small_talk=small_talk,
-            ask=ask, topic=" ".join(w for w in words(ask) if w not in self.not_a_topic),
-            prevention=prevention, no_professional=no_professional,
+            ask=ask, topic=self.topic_words(ask), prevention=prevention, no_professional=no_professional,
         )
+
+    def topic_words(self, text: str) -> str:
+        """The words of `text` that name a topic: not "actually", "mean", "like", nor the subject ("hamstring")."""
+        return " ".join(w for w in words(text) if w not in self.unnamed)
 
     def _said(self, pattern: re.Pattern, text: str) -> bool:
         """Does the runner say this of themselves? ("not injured, just grumpy" says sore, not injured)"""
