@@ -1,0 +1,1 @@
+"""Tools for tuning the answer planner on labelled questions that no evaluation set holds."""
