@@ -13,7 +13,7 @@ import numpy as np
 
 from bot.generate import Draft, Quote, Request, SentenceBank
 from bot.tuning import DEFAULT, Tuning
-from core.text import LEANS_BACK, content_terms
+from core.text import LEANS_BACK, content_terms, tells_own_experience
 from core.types import Unit
 
 # Never said as advice: the author's own experience, the publisher's marketing, introductions and outros.
@@ -254,19 +254,26 @@ class AnswerPlanner:
         """The unit, or for a long paragraph its best few sentences (never starting mid-thought)."""
         bank, unit, t = self.bank, self.bank.units[n], self.tuning
         members = bank.members[n]
-        if unit.form not in ("paragraph", "tip") or unit.words <= t.long_unit_words or len(members) < 2:
+        # an author's own experience inside advice ("it didn't work for me") is never quoted as advice: the
+        # quote is cut from the sentences on one side of it
+        personal = [k for k, i in enumerate(members) if tells_own_experience(bank.sentences.sentences[i].text)]
+        long = unit.words > t.long_unit_words
+        if unit.form not in ("paragraph", "tip") or (not long and not personal) or len(members) < 2:
             return Quote(unit.source_id, unit.text, unit.start, unit.end, score)
         sims = bank.sentences.vectors[members] @ request.query_vector
         asked = _asked(request)
         sims = sims + t.unit_overlap_weight * np.array([len(asked & bank.sentences.terms[i]) / (len(asked) or 1) for i in members])
+        sims[personal] = -np.inf
         best = int(np.argmax(sims))
+        low = max([k + 1 for k in personal if k < best], default=0)  # the run of sentences the quote may span
+        high = min([k - 1 for k in personal if k > best], default=len(members) - 1)
         first, last = best, best
-        while first > 0 and LEANS_BACK.match(bank.sentences.sentences[members[first]].text):
+        while first > low and LEANS_BACK.match(bank.sentences.sentences[members[first]].text):
             first -= 1
         # then the neighbour that says most, while the quote stays short
         while True:
             span = bank.sentences.sentences[members[last]].end - bank.sentences.sentences[members[first]].start
-            options = [k for k in (first - 1, last + 1) if 0 <= k < len(members)]
+            options = [k for k in (first - 1, last + 1) if low <= k <= high]
             words = len(bank.sentences.articles[unit.source_id][bank.sentences.sentences[members[first]].start : bank.sentences.sentences[members[last]].end].split())
             if not options or span > t.window_chars:
                 break
@@ -274,7 +281,7 @@ class AnswerPlanner:
             if sims[k] < sims[best] - t.window_margin and words >= t.window_min_words:
                 break
             first, last = min(first, k), max(last, k)
-            while first > 0 and LEANS_BACK.match(bank.sentences.sentences[members[first]].text):
+            while first > low and LEANS_BACK.match(bank.sentences.sentences[members[first]].text):
                 first -= 1
         start, end = bank.sentences.sentences[members[first]].start, bank.sentences.sentences[members[last]].end
         body = bank.sentences.articles[unit.source_id]

@@ -91,6 +91,25 @@ LEANS_BACK = re.compile(
     r"^(?:(?:It|It’s|This|That|These|Those|They|Such|He|She|Doing so|However|But)\b"
     r"|(?:[A-Z][a-z]+(?: [a-z]+){0,2}, |As )(?:it|it’s|its|this|these|those|they|their)\b)"
 )
+# A sentence in the author's own voice ("it didn't work for me", "In my case, …"), outside quotation marks
+# ("grade I" is a grade, not the author).
+_FIRST_PERSON = re.compile(r"(?<!grade )(?<!Grade )(?<!from )(?<!type )\bI\b(?![.-])(?! to I)|\b(?:I’m|I'm|I’ve|I've|I’d|I'd|I’ll|I'll|me|my|mine|myself)\b")
+_QUOTED = re.compile(r"[“\"][^”\"]*[”\"]")
+
+
+def tells_own_experience(sentence: str) -> bool:
+    """Is the sentence the author's own experience rather than advice?
+
+    >>> tells_own_experience("This may not work for everyone; it didn’t work for me."), tells_own_experience("A grade I strain is mild.")
+    (True, False)
+    >>> tells_own_experience("Strains are graded from I to III."), tells_own_experience("In my case, it was a massage therapist.")
+    (False, True)
+    >>> tells_own_experience("“I feel it when I sprint,” says Dr. Rue.")
+    False
+    """
+    return bool(_FIRST_PERSON.search(_QUOTED.sub(" ", sentence)))
+
+
 # These continue a sequence ("There are four phases… First, … Next, …").
 CONTINUES = re.compile(r"^(First|Second|Third|Fourth|Next|Then|Finally|Lastly)\b")
 # Sentences about the article itself ("In this article, I’ll share…") introduce; they don't answer.

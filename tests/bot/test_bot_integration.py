@@ -199,10 +199,11 @@ def test_a_running_bot_follows_a_reingest_without_failing(corpus_copy, tmp_path)
     settings = Settings(corpus_dir=corpus_copy, data_dir=tmp_path / "data")
     run_ingest(settings, WordEmbeddings(), model="fake-words", progress=False)
     bot = Bot.load(settings, embeddings=WordEmbeddings())
-    before = {c.quote for c in bot.ask("Perform the stretches on both sides?").citations}
-    assert "Perform the stretches on both sides." in before
+    typo = "you can also use a baseball or tennis bass for the same purpose"
+    before = " ".join(c.quote for c in bot.ask("Can I use a baseball or tennis bass instead of a foam roller?").citations)
+    assert typo in before
     article = corpus_copy / "articles" / "dack-complete-guide.md"
-    article.write_text(article.read_text(encoding="utf-8").replace("on both sides.", "on both legs, slowly."), encoding="utf-8")
+    article.write_text(article.read_text(encoding="utf-8").replace("tennis bass", "tennis ball"), encoding="utf-8")
     run_ingest(settings, WordEmbeddings(), model="fake-words", progress=False)
-    after = {c.quote for c in bot.ask("Perform the stretches on both legs, slowly?").citations}
-    assert "Perform the stretches on both legs, slowly." in after and "Perform the stretches on both sides." not in after
+    after = " ".join(c.quote for c in bot.ask("Can I use a baseball or tennis ball instead of a foam roller?").citations)
+    assert typo.replace("bass", "ball") in after and typo not in after

@@ -10,7 +10,7 @@ import pytest
 from langchain_chroma import Chroma
 
 from bot.chain import Bot, Rules, Snapshot, answer_question, compose, follows_on, retrieve, screen
-from bot.generate import Draft
+from bot.generate import Draft, Request
 from bot.guardrails.conflicts import ConflictRegistry
 from bot.guardrails.redflags import RedFlagRules
 from bot.guardrails.scope import ScopeRules
@@ -21,6 +21,7 @@ from core.embeddings import QueryCache
 from core.index import search_text
 from core.questions import check
 from core.settings import Settings
+from core.text import sentence_spans, tells_own_experience
 from ingest.pipeline import pieces
 from ingest.store import write_generation
 from tests.fakes import WordEmbeddings
@@ -226,3 +227,20 @@ def test_a_question_that_may_follow_on_from_the_conversation_is_read_with_it_bef
     assert not follows_on(snap, check("who won the world cup in 2018?", strength, settings), far, settings)
     assert not follows_on(snap, check("write me a poem about sets and reps", strength, settings), close, settings)
 
+
+
+def test_an_authors_own_experience_inside_advice_is_never_quoted(parts):
+    settings, embeddings, snap = parts
+    planner, sentences = snap.generator, snap.generator.bank.sentences
+    mixed = [n for n, u in enumerate(planner.bank.units) if u.kind not in ("story", "promotion", "signpost")
+             and any(tells_own_experience(sentences.sentences[i].text) for i in planner.bank.members[n])]
+    assert mixed, "the corpus has advice with the author's experience inside (Garrick's ice and heat)"
+    for question in ("Should I ice or heat my hamstring?", "Does a hot water bottle help?", "Is ice practical for hamstrings?"):
+        vector = np.asarray(embeddings.embed_query(question), dtype=np.float32)
+        for n in mixed:
+            said = planner._quote(n, Request(question, question, vector, []))
+            assert said.text and not any(tells_own_experience(s) for s in sentence_texts(said.text)), said.text
+
+
+def sentence_texts(text):
+    return [text[s:e] for s, e in sentence_spans(text)]
