@@ -283,6 +283,9 @@ class AnswerPlanner:
             first, last = min(first, k), max(last, k)
             while first > low and LEANS_BACK.match(bank.sentences.sentences[members[first]].text):
                 first -= 1
+        # a quote never ends on a question the article goes on to answer ("… more stretching, right?")
+        while last < high and bank.sentences.sentences[members[last]].text.rstrip().endswith("?"):
+            last += 1
         start, end = bank.sentences.sentences[members[first]].start, bank.sentences.sentences[members[last]].end
         body = bank.sentences.articles[unit.source_id]
         return Quote(unit.source_id, body[start:end], start, end, score)

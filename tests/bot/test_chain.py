@@ -242,5 +242,17 @@ def test_an_authors_own_experience_inside_advice_is_never_quoted(parts):
             assert said.text and not any(tells_own_experience(s) for s in sentence_texts(said.text)), said.text
 
 
+def test_a_quote_never_ends_on_a_question_its_article_goes_on_to_answer(parts):
+    settings, embeddings, snap = parts
+    planner, sentences = snap.generator, snap.generator.bank.sentences
+    asking = [n for n, u in enumerate(planner.bank.units) if u.kind not in ("story", "promotion", "signpost") and u.form == "paragraph"
+              and any(sentences.sentences[i].text.endswith("?") for i in planner.bank.members[n][:-1])]
+    assert asking, "the corpus has paragraphs that ask a question and answer it (Fitzgerald's “…more stretching, right?”)"
+    for question in ("Should I stretch tight hamstrings more?", "Why do my hamstrings feel tight?"):
+        vector = np.asarray(embeddings.embed_query(question), dtype=np.float32)
+        for n in asking:
+            assert not planner._quote(n, Request(question, question, vector, [])).text.rstrip().endswith("?")
+
+
 def sentence_texts(text):
     return [text[s:e] for s, e in sentence_spans(text)]
