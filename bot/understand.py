@@ -192,7 +192,11 @@ class QuestionReader:
         written as a name: "PRP", "MRI", "Advil"), or a thing of two or more words the articles never name
         ("compression shorts"). The run with most such words wins."""
         sentences = re.split(r"(?<=[?.!])\s+", question.strip())
-        asking = [s for s in sentences if s.rstrip().endswith("?")] or sentences
+        # the asking sentences, and the one before a question that points back at it ("my physio wants to
+        # dry needle it. does that help?")
+        asking = [s for n, s in enumerate(sentences) if s.rstrip().endswith("?")
+                  or (n + 1 < len(sentences) and sentences[n + 1].rstrip().endswith("?") and _POINTS_BACK.search(_plain(sentences[n + 1])))]
+        asking = asking or sentences
         best: tuple[int, str] | None = None
         for sentence in asking:
             runs: list[list[tuple[int, str]]] = [[]]
