@@ -79,6 +79,9 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("every1 keeps saying RICE for a pulled hammy, what does that stand for?", None),
         ("whats 'high hamstring tendinopathy'? someone on strava reckons thats what my sit bone pain is", None),
         ("how much can i bump my weekly mileage without wrecking my hammies?", None),
+        ("is it true tight quads matter more than tight hamstrings?", None),  # "tight" is no thing; "tights" are
+        ("PHT diagnosis but i love leg day. do i have to drop any of it?", None),
+        ("do compression tights help?", "compression tights"),
     ],
 )
 def test_what_the_articles_never_discuss_is_named(text, gap):
