@@ -211,8 +211,19 @@ def retrieve(
     return Retrieval(query, passages, vector)
 
 
-def compose(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None) -> Draft:
-    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading))
+def compose(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None, sides: tuple = ()) -> Draft:
+    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides))
+
+
+def applicable_sides(snap: Snapshot, retrieval: Retrieval, reading: Reading | None, conflicts: list[Conflict]) -> tuple[tuple[str, str], ...]:
+    """(article, quote) of each side that fits the runner's situation, of the disagreements the question
+    itself is about ("I pulled it, should I stretch?"), not those only its passages show."""
+    if not reading or not reading.situation:
+        return ()
+    asked = {t.topic for t in snap.rules.conflicts.topics_in(retrieval.query)}
+    return tuple(
+        (p.source_id, p.quote) for c in conflicts if c.topic in asked and c.fits for p in c.positions if reading.situation in p.situations
+    )
 
 
 def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Draft, settings: Settings) -> bool:
@@ -322,6 +333,9 @@ def answer_question(
     if not covered(snap, question, retrieval, draft, settings):
         return declined(snap.rules.scope.decline_text)
     conflicts = disagreements(snap, retrieval, reading)
+    sides = applicable_sides(snap, retrieval, reading, conflicts)
+    if sides:  # asked about a disagreement their situation decides: the side that fits them leads
+        draft = compose(snap, question, retrieval, reading, sides)
     return answered(
         snap.articles, draft, snap.rules.red_flags, verdict, conflicts, snap.rules.scope.nothing_found,
         [*reminders, *notices_before(snap, reading, draft)],

@@ -48,6 +48,7 @@ class Request:
     query_vector: np.ndarray
     passages: list[Passage]
     reading: "Reading | None" = None  # intent, situation, vocabulary (bot.understand)
+    sides: tuple[tuple[str, str], ...] = ()  # (article, quote): sides of a disagreement that fit the runner; one leads
 
 
 class Generator(Protocol):

@@ -104,6 +104,9 @@ class AnswerPlanner:
         if not ranked:
             return Draft(lead=None, relevance=relevance)
         lead = ranked[0]
+        # a disagreement the runner's situation decides ("pulled it, should I stretch?"): the side that fits leads
+        siding = [i for i in ranked if any(u.source_id == source and quote in u.text for source, quote in request.sides for u in [bank.units[i]])]
+        lead = siding[0] if siding else lead
         before: list[str] = []
         measure = self.measures.get(reading.intent) if reading and reading.intent else None
         if measure:

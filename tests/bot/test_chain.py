@@ -137,6 +137,8 @@ def test_a_freshly_injured_runner_is_not_told_to_stretch_like_a_healthy_one(part
     assert "45 to 60 seconds" not in body and "statically stretch after running" not in body
     fits = [c.fits for c in answer.conflicts if c.fits]
     assert fits and "freshly injured" in fits[0]  # the disagreement says which side fits what they described
+    # and the side that fits them leads the answer
+    assert any(p.quote in answer.lead.text for c in answer.conflicts for p in c.positions if "injured" in p.situations)
 
 
 def test_a_how_long_question_without_a_duration_in_the_articles_says_so_first(parts):
