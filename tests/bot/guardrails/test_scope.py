@@ -148,3 +148,18 @@ def test_short_words_are_not_forgiven_as_typos():
 def test_vocabulary_holds_article_words_and_not_furniture(vocabulary):
     assert {"hamstring", "hamstrings", "tendinopathy", "stretch", "hammy"} <= vocabulary
     assert not {"sprain", "vertigo", "herniated", "achilles"} & vocabulary
+
+
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("the pain under my glute is worst at my desk", True),
+        ("sit bone aches on long drives", True),
+        ("lower bum pain when i run uphill", True),
+        ("back of my thigh feels tight", True),
+        ("my glutes are sore from squats", False),  # the glute itself, not the hamstring under it
+        ("my knee hurts", False),
+    ],
+)
+def test_the_subject_is_named_by_where_runners_feel_it(question, named):
+    assert ScopeRules.load().names_the_subject(question) is named
