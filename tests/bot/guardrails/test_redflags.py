@@ -458,3 +458,10 @@ def test_yaml_syntax_error_names_the_file(tmp_path):
 def test_missing_rules_file_is_a_rules_error(tmp_path):
     with pytest.raises(RulesError, match="cannot read"):
         RedFlagRules.load(tmp_path / "absent.yaml")
+
+
+def test_slight_swelling_is_answered_with_the_note_and_marked_swelling_escalates(rules):
+    slight = rules.check(["strained my hammie 3 days ago, still a bit swollen. ice or heat now?"])
+    assert not slight.escalate and any(h.flag_id == "swelling" for h in slight.informational)
+    assert rules.check(["my hamstring is really swollen"]).escalate
+    assert rules.check(["it's a bit swollen and I heard a pop"]).escalate  # another red flag still escalates
