@@ -122,9 +122,10 @@ class AnswerPlanner:
             ]
             if measured:
                 lead = measured[0]
-            elif not any(measure.search(bank.units[i].text) and topic & bank.terms[i] for i in unsuitable):
-                # (when the only time given is for other hamstrings than this runner's, such as how long to
-                # hold a stretch when theirs is injured, the answer is what fits them, not "no timeline")
+            elif not any(measure.search(bank.units[i].text) and topic & bank.terms[i] for i in [*unsuitable, *ranked[: t.none_measured_depth]]):
+                # "the articles give no timeline" only when none of the closest units gives one about it (one
+                # further down, "warm up… never skip it" for "how often?", makes the claim false), nor one for
+                # other hamstrings than this runner's (how long to hold a stretch, when theirs is injured)
                 before.append(f"none-measured:{reading.intent}")
         said: dict[int, Quote] = {}  # each unit is cut to a quote once
 
