@@ -13,6 +13,7 @@ import numpy as np
 
 from bot.generate import Draft, Quote, Request, SentenceBank
 from bot.tuning import DEFAULT, Tuning
+from bot.understand import Measured
 from core.text import LEANS_BACK, content_terms, tells_own_experience
 from core.types import Unit
 
@@ -78,7 +79,7 @@ class AnswerPlanner:
     def __init__(
         self,
         bank: UnitBank,
-        measures: dict[str, re.Pattern],
+        measures: dict[str, Measured],
         mismatched: dict[str, frozenset[str]],
         min_relevance: float = 0.3,
         tuning: Tuning = DEFAULT,
@@ -122,10 +123,10 @@ class AnswerPlanner:
             ]
             if measured:
                 lead = measured[0]
-            elif not any(measure.search(bank.units[i].text) and topic & bank.terms[i] for i in [*unsuitable, *ranked[: t.none_measured_depth]]):
-                # "the articles give no timeline" only when none of the closest units gives one about it (one
-                # further down, "warm up… never skip it" for "how often?", makes the claim false), nor one for
-                # other hamstrings than this runner's (how long to hold a stretch, when theirs is injured)
+            elif not any(measure.search(bank.units[i].text) and topic & bank.terms[i] for i in [*unsuitable, *ranked[: measure.look]]):
+                # "the articles give no number" only when none of the closest units gives one about it ("warm
+                # up… never skip it", for "how often?"; `look` in the measures table), nor one for other
+                # hamstrings than this runner's (how long to hold a stretch, when theirs is injured)
                 before.append(f"none-measured:{reading.intent}")
         said: dict[int, Quote] = {}  # each unit is cut to a quote once
 

@@ -41,9 +41,6 @@ class Tuning:
     """When the unit speaks to the runner's stated situation (injured, sore, tendinopathy, returning)."""
     time_margin: float = 0.2
     """A "how long" question leads with a unit saying how long, if it scores within this of the best."""
-    none_measured_depth: int = 5
-    """... and says the articles give no timeline (no number) only when none of this many closest units gives one
-    about what is asked."""
     units_after_lead: int = 2
     """Complementary units after the lead, at most."""
     support_margin: float = 0.06

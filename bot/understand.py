@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
+
 from core.questions import Question
 from core.rulefile import RuleModel, Text, load_rule_file
 from core.settings import PROJECT_ROOT
@@ -34,6 +36,18 @@ class Measure(RuleModel):
     states: Text
     none: Text
     notice: Literal["no-timeline", "no-amount"]
+    look: int = Field(0, ge=0)  # how many of the closest passages must not state one either, for `none` to be said
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A compiled measure: `search` finds a statement of it; `look` as in Measure."""
+
+    pattern: re.Pattern
+    look: int
+
+    def search(self, text: str) -> re.Match | None:
+        return self.pattern.search(text)
 
 
 class QuestionsFile(RuleModel):
@@ -97,7 +111,7 @@ class QuestionReader:
         self.intents = {name: _whole_words(e) for name, e in file.intents.items()}
         self.situations = {name: _whole_words(e) for name, e in file.situations.items()}
         self.small_talk = {name: re.compile(rf"^\W*(?:{e})\W*$") for name, e in file.small_talk.items()}
-        self.measures = {intent: re.compile(m.states, re.I) for intent, m in file.measures.items()}
+        self.measures = {intent: Measured(re.compile(m.states, re.I), m.look) for intent, m in file.measures.items()}
         self.assessed = _whole_words(file.assessed)
         self.prevention = _whole_words(file.prevention)
         self.no_professional = _whole_words(file.no_professional)
