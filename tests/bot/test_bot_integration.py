@@ -207,3 +207,12 @@ def test_a_running_bot_follows_a_reingest_without_failing(corpus_copy, tmp_path)
     run_ingest(settings, WordEmbeddings(), model="fake-words", progress=False)
     after = " ".join(c.quote for c in bot.ask("Can I use a baseball or tennis ball instead of a foam roller?").citations)
     assert typo.replace("bass", "ball") in after and typo not in after
+
+
+def test_the_articles_are_said_to_give_no_number_or_timeline_only_when_they_dont(real_bot):
+    often = real_bot.ask("how often do I need to do the butt kicks/leg swings warm-up stuff? every single run or just before speedwork?")
+    assert "no-amount" not in [n.kind for n in often.notices] and "never skip it" in often.lead.text
+    wait = real_bot.ask("how long after pulling my hamstring should i wait before i start stretching it again?")
+    assert wait.notices and wait.notices[0].kind == "no-timeline" and "Do not stretch the injured muscles" in wait.lead.text
+    mileage = real_bot.ask("how much can i bump my weekly km up by without setting the hamstring off?")
+    assert "10%" in mileage.lead.text and "no-amount" not in [n.kind for n in mileage.notices]
