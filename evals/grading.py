@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from evals.describe import case_label, grader_text, md_line
-from evals.errors import EvalError
+from evals.errors import EvalError, read_text
 from evals.results import GRADE_LABELS, CaseResult, Report, RubricResult
 
 CSV_NAME = "rubric-to-grade.csv"
@@ -65,12 +65,7 @@ def read_grades(path: Path, report: Report) -> tuple[list[HumanGrade], int]:
 
     Raises EvalError listing every bad row at once, so one edit fixes them all.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise EvalError(f"{path}: file not found.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalError(f"{path}: cannot read ({exc}); save the sheet as CSV in UTF-8.") from None
+    text = read_text(path, then="; save the sheet as CSV in UTF-8", encoding="utf-8-sig")
     if not text.strip():
         raise EvalError(f"{path}: the file is empty; use the CSV written by `python -m evals run`.")
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text))

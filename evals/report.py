@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from evals import html
 from evals.describe import case_label, md_line, meta_lines, metric_rows, number_text, rubric_status, throttling_line
-from evals.errors import EvalError
+from evals.errors import EvalError, read_text
 from evals.grading import rubric_markdown, rubric_summary
 from evals.results import CaseResult, Rate, Report, runs_by_case
 
@@ -37,12 +37,7 @@ def write_report(report: Report, folder: Path) -> list[Path]:
 def load_report(path: Path) -> Report:
     """A report written earlier, from its folder or its report.json; EvalError saying what is wrong otherwise."""
     file = path / "report.json" if path.is_dir() else path
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EvalError(f"{file}: no report there; give a folder written by `evals run --report DIR` or its report.json.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalError(f"{file}: cannot read ({exc}).") from None
+    text = read_text(file, missing="no report there; give a folder written by `evals run --report DIR` or its report.json.")
     try:
         return Report.model_validate_json(text)
     except ValidationError as exc:

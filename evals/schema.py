@@ -11,7 +11,7 @@ import re
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
 
-from evals.errors import EvalSetError
+from evals.errors import EvalSetError, read_text
 
 
 def alternatives(item: str) -> list[str]:
@@ -195,12 +195,7 @@ def check_sources(qset: QuestionSet, known_ids: set[str], is_article_text=None) 
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EvalSetError(f"{path}: file not found.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalSetError(f"{path}: cannot read ({exc}).") from None
+    text = read_text(path, EvalSetError)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
