@@ -6,7 +6,6 @@ FastAPI's test client drives the whole middleware stack in-process; tests/faults
 import json
 import logging
 import socket
-import threading
 import time
 
 import pytest
@@ -20,7 +19,7 @@ from web.admission import Admission
 from web.origins import edge_policy
 from web.server import DeadlineH11Protocol, bind
 
-from tests.app.conftest import FakeIndexStatus, free_port
+from tests.app.conftest import FakeIndexStatus, free_port, running
 
 PEER = ("203.0.113.7", 40000)  # the test client's address, as a real peer would have one
 
@@ -326,14 +325,8 @@ def slow_server(settings, fake_bot):
     sock = bind(settings)
     protocol = type("Protocol", (DeadlineH11Protocol,), {"request_timeout_s": settings.request_timeout_s})
     config = uvicorn.Config(app.create_app(settings, fake_bot, index_status=lambda s: FakeIndexStatus()), http=protocol, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield settings
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running(config, [sock]):
+        yield settings
 
 
 @pytest.mark.parametrize(

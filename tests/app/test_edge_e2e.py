@@ -5,8 +5,6 @@ a notice, but a failure under CI=true (as in test_e2e.py).
 """
 
 import logging
-import threading
-import time
 from urllib.parse import urlparse
 
 import pytest
@@ -15,7 +13,7 @@ import uvicorn
 import app
 from core.settings import PROJECT_ROOT
 from tests.browser import chromium
-from tests.app.conftest import FakeIndexStatus, free_port
+from tests.app.conftest import FakeIndexStatus, free_port, running
 from web.server import bind
 
 pytestmark = pytest.mark.e2e
@@ -38,15 +36,9 @@ def served(settings, fake_bot):
 
 def serve_in_thread(settings, fake_bot):
     settings.port = free_port()
-    sock = bind(settings)
-    server = uvicorn.Server(uvicorn.Config(app.create_app(settings, fake_bot, index_status=lambda s: FakeIndexStatus()), log_level="error"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{settings.port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    config = uvicorn.Config(app.create_app(settings, fake_bot, index_status=lambda s: FakeIndexStatus()), log_level="error")
+    with running(config, [bind(settings)]):
+        yield f"http://127.0.0.1:{settings.port}"
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ notice, but a failure under CI=true.
 
 import csv
 import io
-import socket
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import uvicorn
 
 import app
 from core.settings import PROJECT_ROOT, Settings
+from tests.app.conftest import free_port, running
 from tests.browser import chromium
 
 pytestmark = pytest.mark.e2e
@@ -37,23 +36,9 @@ def served(tmp_path, fake_bot):
     """The app over the fake bot, with the club view on, served by uvicorn in a thread on a free port."""
     settings = Settings(data_dir=tmp_path / "data", admin_password=PASSWORD)
     web_app = app.create_app(settings, fake_bot, index_status=lambda s: None)
-    server = uvicorn.Server(uvicorn.Config(web_app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start within 30 s"
-    web_app.url = f"http://127.0.0.1:{server.config.port}"
-    yield web_app
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    with running(uvicorn.Config(web_app, host="127.0.0.1", port=free_port(), log_level="warning")) as server:
+        web_app.url = f"http://127.0.0.1:{server.config.port}"
+        yield web_app
 
 
 def ask(page, question: str) -> None:
