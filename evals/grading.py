@@ -9,8 +9,6 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from evals.describe import case_label, grader_text, md_line
 from evals.errors import EvalError, read_text
 from evals.results import GRADE_LABELS, CaseResult, Report, RubricResult

@@ -14,7 +14,7 @@ from evals import html
 from evals.describe import case_label, md_line, meta_lines, metric_rows, number_text, rubric_status, throttling_line
 from evals.errors import EvalError, read_text
 from evals.grading import rubric_markdown, rubric_summary
-from evals.results import CaseResult, Rate, Report, runs_by_case
+from evals.results import CaseResult, Report, runs_by_case
 
 CATEGORY_CHART = "pass_rate_by_category.png"
 LATENCY_CHART = "latency.png"
