@@ -10,7 +10,7 @@ from langchain_core.retrievers import BaseRetriever
 from rank_bm25 import BM25Okapi
 
 from core.index import search_text
-from core.text import STOPWORDS, content_terms, words
+from core.text import POINTS_BACK, STOPWORDS, content_terms, words
 from core.types import Chunk, Passage
 
 
@@ -94,7 +94,7 @@ def build_retriever(store: Chroma, chunks: list[Chunk], k_dense: int, k_lexical:
 
 # ---- conversation ---------------------------------------------------------------------------------
 
-_ANAPHORA = frozenset("it its this that they them those these one ones there same".split())
+_ANAPHORA = POINTS_BACK | frozenset("its one ones there same".split())
 _CONNECTIVES = ("so ", "and ", "but ", "then ", "also ", "what about", "how about", "ok ", "okay ")
 
 
@@ -112,8 +112,8 @@ def leans_on_history(question: str, unnamed: frozenset[str] = frozenset()) -> bo
     return (has_anaphor and len(content) <= 5) or (opens_with_connective and len(content) <= 6) or len(content) <= 1
 
 
-def fold_history(question: str, earlier_user_turns: list[str], turns: int = 2, unnamed: frozenset[str] = frozenset()) -> str:
-    """The retrieval query: the question, preceded by recent user turns when it leans on them."""
-    if not earlier_user_turns or turns == 0 or not leans_on_history(question, unnamed):
+def fold_history(question: str, earlier_user_turns: list[str], turns: int = 2, unnamed: frozenset[str] = frozenset(), always: bool = False) -> str:
+    """The retrieval query: the question, preceded by recent user turns when it leans on them (or `always`)."""
+    if not earlier_user_turns or turns == 0 or not (always or leans_on_history(question, unnamed)):
         return question
     return " ".join([*earlier_user_turns[-turns:], question])

@@ -14,14 +14,13 @@ from pydantic import Field
 from core.questions import Question
 from core.rulefile import RuleModel, Text, load_rule_file
 from core.settings import PROJECT_ROOT
-from core.text import APOSTROPHES, STOPWORDS, content_terms, is_typo_of_any, typo_of, words
+from core.text import APOSTROPHES, POINTS_BACK, STOPWORDS, content_terms, is_typo_of_any, typo_of, words
 
 DEFAULT_PATH = PROJECT_ROOT / "corpus" / "questions.yaml"
 QUESTIONS_VERSION = 1
 GAP_WORDS = 4  # longest phrase named as a gap ("carbon plated super shoes")
 ROMAN = re.compile(r"I{1,3}|IV")  # "grade II" names a grade, not a product
 _TOKEN = re.compile(r"[a-z0-9]+", re.I)
-_POINTS_BACK = re.compile(r"\b(?:that|it|this|those|these|they|them)\b")
 
 
 class Bridge(RuleModel):
@@ -209,7 +208,7 @@ class QuestionReader:
         # the asking sentences, and the one before a question that points back at it ("my physio wants to
         # dry needle it. does that help?")
         asking = [s for n, s in enumerate(sentences) if s.rstrip().endswith("?")
-                  or (n + 1 < len(sentences) and sentences[n + 1].rstrip().endswith("?") and _POINTS_BACK.search(_plain(sentences[n + 1])))]
+                  or (n + 1 < len(sentences) and sentences[n + 1].rstrip().endswith("?") and _points_back(_plain(sentences[n + 1])))]
         asking = asking or sentences
         best: tuple[int, str] | None = None
         for sentence in asking:
@@ -246,9 +245,13 @@ def _asking_clause(text: str, at: int) -> str:
     ends = [i for i in (text.find(mark, at) for mark in ("?", ".", "!")) if i >= 0]
     end = min(ends) + 1 if ends else len(text)
     start = max(text.rfind(mark, 0, at) for mark in (".", "?", "!", ",", ";", " but ", " so ")) + 1
-    if len(content_terms(text[start:end])) < 2 and _POINTS_BACK.search(text[start:end]):
+    if len(content_terms(text[start:end])) < 2 and _points_back(text[start:end]):
         start = max(text.rfind(mark, 0, at) for mark in (".", "?", "!")) + 1
     return text[start:end].strip(" ,;")
+
+
+def _points_back(text: str) -> bool:
+    return bool(POINTS_BACK & set(words(text)))
 
 
 def _mended(token: str, vocabulary: set[str]) -> str:

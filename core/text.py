@@ -85,6 +85,9 @@ def rule_text(text: str) -> str:
 
 # ---- lists and sentences ----------------------------------------------------------------------------
 
+# Words that point back at something said before ("what does that stand for?", "how do I prevent it?").
+POINTS_BACK = frozenset("it this that these those they them".split())
+
 # A sentence opening with one of these leans on the one before it, so it never starts a quote or a unit.
 # So does one whose subject is such a word after a short opening ("Early on, it may…", "As it progresses, …").
 LEANS_BACK = re.compile(
