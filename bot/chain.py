@@ -190,9 +190,7 @@ def retrieve(
     fold: bool = False,
 ) -> Retrieval:
     """`fold`: read the question with the earlier turns even when it seems to stand alone."""
-    folded = fold_history(question.text, question.earlier_user_turns, settings.history_turns, snap.rules.questions.unnamed)
-    if fold and folded == question.text and question.earlier_user_turns and settings.history_turns:
-        folded = " ".join([*question.earlier_user_turns[-settings.history_turns :], question.text])
+    folded = fold_history(question.text, question.earlier_user_turns, settings.history_turns, snap.rules.questions.unnamed, always=fold)
     # Passages are found, and what is said is ranked, with the question in the articles' words ("icing my
     # hammy" → "ice my hamstring", typos mended); the closest thing to a gap is found without the gap.
     normalise = (lambda text: snap.rules.questions.normalise(text, snap.vocabulary)) if reading else (lambda text: text)
@@ -213,6 +211,13 @@ def retrieve(
 
 def compose(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None, sides: tuple = ()) -> Draft:
     return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides))
+
+
+def plan_answer(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None) -> tuple[list[Conflict], Draft]:
+    """The disagreements to show, and the answer: where the question is about one its situation decides, the
+    side that fits the runner leads."""
+    conflicts = disagreements(snap, retrieval, reading)
+    return conflicts, compose(snap, question, retrieval, reading, applicable_sides(snap, retrieval, reading, conflicts))
 
 
 def applicable_sides(snap: Snapshot, retrieval: Retrieval, reading: Reading | None, conflicts: list[Conflict]) -> tuple[tuple[str, str], ...]:
@@ -325,17 +330,13 @@ def answer_question(
     if injured:  # until it is assessed, the leg is treated as freshly injured: no advice for healthy ones
         reading = dataclasses.replace(reading, situations=("injured", *reading.situations))
     retrieval = retrieve(snap, embeddings, question, settings, tuning, reading)
-    draft = compose(snap, question, retrieval, reading)
+    conflicts, draft = plan_answer(snap, question, retrieval, reading)
     if not covered(snap, question, retrieval, draft, settings) and follows_on(snap, question, draft, settings):
         # "how many sets and reps?" after a question on strength work: read with the conversation before declining
         retrieval = retrieve(snap, embeddings, question, settings, tuning, reading, fold=True)
-        draft = compose(snap, question, retrieval, reading)
+        conflicts, draft = plan_answer(snap, question, retrieval, reading)
     if not covered(snap, question, retrieval, draft, settings):
         return declined(snap.rules.scope.decline_text)
-    conflicts = disagreements(snap, retrieval, reading)
-    sides = applicable_sides(snap, retrieval, reading, conflicts)
-    if sides:  # asked about a disagreement their situation decides: the side that fits them leads
-        draft = compose(snap, question, retrieval, reading, sides)
     return answered(
         snap.articles, draft, snap.rules.red_flags, verdict, conflicts, snap.rules.scope.nothing_found,
         [*reminders, *notices_before(snap, reading, draft)],

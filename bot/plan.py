@@ -49,6 +49,7 @@ class UnitBank:
     hubness: np.ndarray = field(init=False)
     common: set[str] = field(init=False)  # terms in more than COMMON_SHARE of the units: they say nothing of a topic
     members: list[list[int]] = field(init=False)  # sentence indices inside each unit
+    personal: list[list[int]] = field(init=False)  # per unit, the positions in `members` of the author's own experience
     ask_matrix: np.ndarray = field(init=False)  # every unit's questions, stacked, one row each ...
     ask_owner: np.ndarray = field(init=False)  # ... and the unit each row belongs to
 
@@ -68,6 +69,7 @@ class UnitBank:
             [i for i in by_source.get(u.source_id, []) if u.start <= self.sentences.sentences[i].start and self.sentences.sentences[i].end <= u.end]
             for u in self.units
         ]
+        self.personal = [[k for k, i in enumerate(m) if tells_own_experience(self.sentences.sentences[i].text)] for m in self.members]
         asks = [m for m in (self.asks or []) if len(m)]
         self.ask_matrix = np.vstack(asks) if asks else np.zeros((0, self.vectors.shape[-1] if self.vectors.ndim == 2 else 1))
         self.ask_owner = np.concatenate([np.full(len(m), n) for n, m in enumerate(self.asks or []) if len(m)] or [np.zeros(0, dtype=int)]).astype(int)
@@ -104,9 +106,16 @@ class AnswerPlanner:
         ranked = [int(i) for i in np.argsort(-scores) if scores[i] > -np.inf]
         if not ranked:
             return Draft(lead=None, relevance=relevance)
+        said: dict[int, Quote] = {}  # each unit is cut to a quote once
+
+        def quote(i: int) -> Quote:
+            if i not in said:
+                said[i] = self._quote(i, request, float(scores[i]))
+            return said[i]
+
         lead = ranked[0]
         # a disagreement the runner's situation decides ("pulled it, should I stretch?"): the side that fits leads
-        siding = [i for i in ranked if any(u.source_id == source and quote in u.text for source, quote in request.sides for u in [bank.units[i]])]
+        siding = [i for i in ranked if any(bank.units[i].source_id == source and side in bank.units[i].text for source, side in request.sides)]
         lead = siding[0] if siding else lead
         before: list[str] = []
         measure = self.measures.get(reading.intent) if reading and reading.intent else None
@@ -119,7 +128,7 @@ class AnswerPlanner:
             # (what is said must hold the duration: a long unit is quoted as its best sentences, which may not)
             measured = [
                 i for i in ranked
-                if scores[i] >= scores[lead] - t.time_margin and topic & bank.terms[i] and measure.search(self._quote(i, request).text)
+                if scores[i] >= scores[lead] - t.time_margin and topic & bank.terms[i] and measure.search(quote(i).text)
             ]
             if measured:
                 lead = measured[0]
@@ -128,12 +137,6 @@ class AnswerPlanner:
                 # up… never skip it", for "how often?"; `look` in the measures table), nor one for other
                 # hamstrings than this runner's (how long to hold a stretch, when theirs is injured)
                 before.append(f"none-measured:{reading.intent}")
-        said: dict[int, Quote] = {}  # each unit is cut to a quote once
-
-        def quote(i: int) -> Quote:
-            if i not in said:
-                said[i] = self._quote(i, request, float(scores[i]))
-            return said[i]
 
         chosen = [lead]
         words = quote(lead).text.count(" ") + 1
@@ -261,7 +264,7 @@ class AnswerPlanner:
         members = bank.members[n]
         # an author's own experience inside advice ("it didn't work for me") is never quoted as advice: the
         # quote is cut from the sentences on one side of it
-        personal = [k for k, i in enumerate(members) if tells_own_experience(bank.sentences.sentences[i].text)]
+        personal = bank.personal[n]
         long = unit.words > t.long_unit_words
         if unit.form not in ("paragraph", "tip") or (not long and not personal) or len(members) < 2:
             return Quote(unit.source_id, unit.text, unit.start, unit.end, score)
