@@ -190,7 +190,12 @@ def retrieve(
     fold: bool = False,
 ) -> Retrieval:
     """`fold`: read the question with the earlier turns even when it seems to stand alone."""
-    folded = fold_history(question.text, question.earlier_user_turns, settings.history_turns, snap.rules.questions.unnamed, always=fold)
+    # a short question naming no topic of its own ("before or after the run?") is about the earlier turns'
+    # (one with words the articles never use is not: "what is the capital of France?")
+    own_topic = not reading or not question.earlier_user_turns or snap.generator.names_topic(reading.topic or question.text) or bool(
+        snap.rules.scope.unknown_focus_terms(question.text, snap.vocabulary)
+    )
+    folded = fold_history(question.text, question.earlier_user_turns, settings.history_turns, snap.rules.questions.unnamed, always=fold, own_topic=own_topic)
     # Passages are found, and what is said is ranked, with the question in the articles' words ("icing my
     # hammy" → "ice my hamstring", typos mended); the closest thing to a gap is found without the gap.
     normalise = (lambda text: snap.rules.questions.normalise(text, snap.vocabulary)) if reading else (lambda text: text)

@@ -21,10 +21,15 @@ from core.types import Unit
 NEVER_SAID = frozenset({"story", "promotion", "signpost"})
 # A term in more than this share of the units ("hamstring", "pain", "running") names no topic.
 COMMON_SHARE = 0.15
+# A short follow-up whose words are all in more than this share ("run", "help", "train") names no topic of its
+# own: "before or after the run?" is about the turn before.
+BACKGROUND_SHARE = 0.12
 # Words of a duration or amount itself ("how many times a week"): they don't say what it is of.
-MEASURE_TERMS = frozenset(content_terms("long much often times week weeks day days month months year years hour hours minute minutes second seconds sets reps"))
+MEASURE_TERMS = frozenset(
+    content_terms("long much often times week weeks day days month months year years hour hours minute minutes second seconds sets reps heavy heavier far fast hard")
+)
 # ... nor do words placing it in time ("how long before I can run?").
-RELATIONS = frozenset({"before", "after", "during"})
+RELATIONS = frozenset(content_terms("before after during"))
 # The kind of unit that answers each intent best.
 INTENT_KINDS = {
     "what-is": {"definition", "explanation"},
@@ -46,8 +51,10 @@ class UnitBank:
     asks: list[np.ndarray] | None = None  # per unit, the vectors of the questions it answers (core/unit_questions.py)
     terms: list[set[str]] = field(init=False)
     heading_terms: list[set[str]] = field(init=False)
+    section_terms: list[set[str]] = field(init=False)  # the words of every heading above the unit
     hubness: np.ndarray = field(init=False)
     common: set[str] = field(init=False)  # terms in more than COMMON_SHARE of the units: they say nothing of a topic
+    background: set[str] = field(init=False)  # terms in more than BACKGROUND_SHARE of the units
     members: list[list[int]] = field(init=False)  # sentence indices inside each unit
     personal: list[list[int]] = field(init=False)  # per unit, the positions in `members` of the author's own experience
     ask_matrix: np.ndarray = field(init=False)  # every unit's questions, stacked, one row each ...
@@ -56,8 +63,10 @@ class UnitBank:
     def __post_init__(self):
         self.terms = [set(content_terms(u.text)) for u in self.units]
         self.heading_terms = [set(content_terms((u.section or "").split("›")[-1])) for u in self.units]
+        self.section_terms = [set(content_terms(u.section or "")) for u in self.units]
         counts = Counter(term for terms in self.terms for term in terms)
         self.common = {term for term, k in counts.items() if k > COMMON_SHARE * len(self.units)}
+        self.background = {term for term, k in counts.items() if k > BACKGROUND_SHARE * len(self.units)}
         # Generic text ("Dealing with sore hamstring muscles can be stressful.") sits near the centre of the
         # corpus and so near almost every question: its closeness to the centre is held against it.
         centroid = self.vectors.mean(axis=0) if len(self.units) else np.zeros(1)
@@ -137,6 +146,12 @@ class AnswerPlanner:
                 # up… never skip it", for "how often?"; `look` in the measures table), nor one for other
                 # hamstrings than this runner's (how long to hold a stretch, when theirs is injured)
                 before.append(f"none-measured:{reading.intent}")
+                # then the closest unit of the kinds that say what they do instead, on what is asked (its words
+                # or its section's: "Managing Symptoms" under "Proximal Hamstring Tendinopathy")
+                # (what they say instead: how to manage it, not what it is), unless a side that fits them leads
+                if not siding and measure.instead and bank.units[lead].kind not in measure.instead:
+                    instead = [i for i in ranked if bank.units[i].kind in measure.instead and topic & (bank.terms[i] | bank.section_terms[i])]
+                    lead = instead[0] if instead else lead
 
         chosen = [lead]
         words = quote(lead).text.count(" ") + 1
@@ -162,6 +177,12 @@ class AnswerPlanner:
             words += size
         return Draft(lead=quote(chosen[0]), support=[quote(i) for i in chosen[1:]], relevance=relevance, before=before)
 
+    def names_topic(self, text: str) -> bool:
+        """Does `text` name something the articles discuss, beyond what most of them share ("hamstring",
+        "running", "run"), a measure ("how heavy", "how often") and when ("before", "after")?"""
+        idf = self.bank.sentences.idf
+        return any(term in idf for term in set(content_terms(text)) - self.bank.background - MEASURE_TERMS - RELATIONS)
+
     # ---- scoring ---------------------------------------------------------------------------------------
 
     def _relevance(self, request: Request) -> float:
@@ -184,6 +205,9 @@ class AnswerPlanner:
         # time); when they name nothing ("do I do it before or after my runs?"), the words leant on (the
         # earlier turn's "foam rolling")
         named = set(content_terms(reading.topic)) if reading and reading.ask else asked
+        if request.query != request.question and not self.names_topic(" ".join(asked & named)):
+            # a follow-up naming no topic of its own asks about the earlier turn's: its words count in full
+            asked, meant = asked | meant, set()
         known = sorted(term for term in asked & named - bank.common if term in idf) or sorted(term for term in meant - bank.common if term in idf)
         focus = max(known, key=idf.__getitem__) if known else None
         weight = sum(idf.get(term, 0.0) for term in asked) + t.expansion_weight * sum(idf.get(term, 0.0) for term in meant) or 1.0

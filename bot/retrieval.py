@@ -98,22 +98,28 @@ _ANAPHORA = POINTS_BACK | frozenset("its one ones there same".split())
 _CONNECTIVES = ("so ", "and ", "but ", "then ", "also ", "what about", "how about", "ok ", "okay ")
 
 
-def leans_on_history(question: str, unnamed: frozenset[str] = frozenset()) -> bool:
+def leans_on_history(question: str, unnamed: frozenset[str] = frozenset(), own_topic: bool = True) -> bool:
     """Does the question need earlier turns to be understood? ("How do I prevent it?" does.) `unnamed`: words
     that name no topic ("exactly", "like", "bit"), so "where exactly, like which bit of the hamstring?" does too.
+    `own_topic`: whether it names a topic of its own (or words the articles never use); a short question that
+    doesn't leans on the turn before: "before or after the run?", "how heavy should I go?".
 
     >>> leans_on_history("How do I prevent it?"), leans_on_history("How do I prevent a hamstring strain?")
     (True, False)
+    >>> leans_on_history("before or after the run?", own_topic=False)
+    True
     """
     tokens = words(question)
     content = [t for t in tokens if t not in STOPWORDS and t not in unnamed]
     has_anaphor = any(t in _ANAPHORA for t in tokens)
     opens_with_connective = question.strip().lower().startswith(_CONNECTIVES)
-    return (has_anaphor and len(content) <= 5) or (opens_with_connective and len(content) <= 6) or len(content) <= 1
+    return (has_anaphor and len(content) <= 5) or (opens_with_connective and len(content) <= 6) or len(content) <= 1 or (len(content) <= 3 and not own_topic)
 
 
-def fold_history(question: str, earlier_user_turns: list[str], turns: int = 2, unnamed: frozenset[str] = frozenset(), always: bool = False) -> str:
+def fold_history(
+    question: str, earlier_user_turns: list[str], turns: int = 2, unnamed: frozenset[str] = frozenset(), always: bool = False, own_topic: bool = True
+) -> str:
     """The retrieval query: the question, preceded by recent user turns when it leans on them (or `always`)."""
-    if not earlier_user_turns or turns == 0 or not (always or leans_on_history(question, unnamed)):
+    if not earlier_user_turns or turns == 0 or not (always or leans_on_history(question, unnamed, own_topic)):
         return question
     return " ".join([*earlier_user_turns[-turns:], question])

@@ -36,14 +36,16 @@ class Measure(RuleModel):
     none: Text
     notice: Literal["no-timeline", "no-amount"]
     look: int = Field(0, ge=0)  # how many of the closest passages must not state one either, for `none` to be said
+    instead: list[Literal["advice", "explanation", "definition"]] = []  # after `none`, the kinds of unit that lead, if one is close
 
 
 @dataclass(frozen=True)
 class Measured:
-    """A compiled measure: `search` finds a statement of it; `look` as in Measure."""
+    """A compiled measure: `search` finds a statement of it; `look` and `instead` as in Measure."""
 
     pattern: re.Pattern
     look: int
+    instead: frozenset[str] = frozenset()
 
     def search(self, text: str) -> re.Match | None:
         return self.pattern.search(text)
@@ -110,7 +112,7 @@ class QuestionReader:
         self.intents = {name: _whole_words(e) for name, e in file.intents.items()}
         self.situations = {name: _whole_words(e) for name, e in file.situations.items()}
         self.small_talk = {name: re.compile(rf"^\W*(?:{e})\W*$") for name, e in file.small_talk.items()}
-        self.measures = {intent: Measured(re.compile(m.states, re.I), m.look) for intent, m in file.measures.items()}
+        self.measures = {intent: Measured(re.compile(m.states, re.I), m.look, frozenset(m.instead)) for intent, m in file.measures.items()}
         self.assessed = _whole_words(file.assessed)
         self.prevention = _whole_words(file.prevention)
         self.no_professional = _whole_words(file.no_professional)

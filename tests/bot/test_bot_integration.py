@@ -216,3 +216,18 @@ def test_the_articles_are_said_to_give_no_number_or_timeline_only_when_they_dont
     assert wait.notices and wait.notices[0].kind == "no-timeline" and "Do not stretch the injured muscles" in wait.lead.text
     mileage = real_bot.ask("how much can i bump my weekly km up by without setting the hamstring off?")
     assert "10%" in mileage.lead.text and "no-amount" not in [n.kind for n in mileage.notices]
+
+
+def test_with_no_timeline_the_lead_says_how_to_manage_it_not_what_it_is(real_bot):
+    # corpus/questions.yaml measures.how-long.instead: after "no timeline", advice on what is asked leads
+    answer = real_bot.ask("how long does high hamstring tendinopathy usually last?")
+    assert answer.notices[0].kind == "no-timeline"
+    assert "rebuild tolerance gradually" in answer.lead.text
+
+
+def test_a_short_follow_up_naming_no_topic_is_read_with_the_turn_before(real_bot):
+    first = "is foam rolling actually any good for sore hamstrings"
+    answer = real_bot.ask("before or after the run?", [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}])
+    assert "before and after running" in answer.lead.text
+    # one with words the articles never use is not folded in: it is declined, as on its own
+    assert real_bot.ask("capital of France?", [{"role": "user", "content": first}]).out_of_scope
