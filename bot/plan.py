@@ -137,11 +137,11 @@ class AnswerPlanner:
             # (what is said must hold the duration: a long unit is quoted as its best sentences, which may not)
             measured = [
                 i for i in ranked
-                if scores[i] >= scores[lead] - t.time_margin and topic & bank.terms[i] and measure.search(quote(i).text)
+                if scores[i] >= scores[lead] - t.time_margin and (topic & bank.terms[i] or not measure.on_topic) and measure.search(quote(i).text)
             ]
             if measured:
                 lead = measured[0]
-            elif not any(measure.search(bank.units[i].text) and topic & bank.terms[i] for i in [*unsuitable, *ranked[: measure.look]]):
+            elif measure.says_none and not any(measure.search(bank.units[i].text) and topic & bank.terms[i] for i in [*unsuitable, *ranked[: measure.look]]):
                 # "the articles give no number" only when none of the closest units gives one about it ("warm
                 # up… never skip it", for "how often?"; `look` in the measures table), nor one for other
                 # hamstrings than this runner's (how long to hold a stretch, when theirs is injured)

@@ -39,8 +39,10 @@ class Tuning:
     """When the unit holds the question's most specific word the articles know ("RICE", "overstriding")."""
     situation_bonus: float = 0.08
     """When the unit speaks to the runner's stated situation (injured, sore, tendinopathy, returning)."""
-    time_margin: float = 0.2
-    """A "how long" question leads with a unit saying how long, if it scores within this of the best."""
+    time_margin: float = 0.3
+    """A "how long" ("how much", "when") question leads with a unit saying how long (how much, on what
+    condition), if it scores within this of the best. (0.2 → 0.3: the tune half's "at what point should I get
+    it looked at?" gained "if you can't bear weight…"; 0.4 lost one.)"""
     units_after_lead: int = 2
     """Complementary units after the lead, at most."""
     support_margin: float = 0.06

@@ -33,10 +33,11 @@ class Measure(RuleModel):
     """How passages say how long (or how much, how often), and what to say when none does."""
 
     states: Text
-    none: Text
-    notice: Literal["no-timeline", "no-amount"]
+    none: Text | None = None  # None: nothing is said when no passage states one ("when should I see a physio?")
+    notice: Literal["no-timeline", "no-amount"] | None = None
     look: int = Field(0, ge=0)  # how many of the closest passages must not state one either, for `none` to be said
     instead: list[Literal["advice", "explanation", "definition"]] = []  # after `none`, the kinds of unit that lead, if one is close
+    on_topic: bool = True  # the passage must share a word of what is asked about (not for "when should I see someone?")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Measured:
     pattern: re.Pattern
     look: int
     instead: frozenset[str] = frozenset()
+    says_none: bool = True
+    on_topic: bool = True
 
     def search(self, text: str) -> re.Match | None:
         return self.pattern.search(text)
@@ -112,7 +115,7 @@ class QuestionReader:
         self.intents = {name: _whole_words(e) for name, e in file.intents.items()}
         self.situations = {name: _whole_words(e) for name, e in file.situations.items()}
         self.small_talk = {name: re.compile(rf"^\W*(?:{e})\W*$") for name, e in file.small_talk.items()}
-        self.measures = {intent: Measured(re.compile(m.states, re.I), m.look, frozenset(m.instead)) for intent, m in file.measures.items()}
+        self.measures = {intent: Measured(re.compile(m.states, re.I), m.look, frozenset(m.instead), m.none is not None, m.on_topic) for intent, m in file.measures.items()}
         self.assessed = _whole_words(file.assessed)
         self.prevention = _whole_words(file.prevention)
         self.no_professional = _whole_words(file.no_professional)

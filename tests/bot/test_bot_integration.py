@@ -231,3 +231,10 @@ def test_a_short_follow_up_naming_no_topic_is_read_with_the_turn_before(real_bot
     assert "before and after running" in answer.lead.text
     # one with words the articles never use is not folded in: it is declined, as on its own
     assert real_bot.ask("capital of France?", [{"role": "user", "content": first}]).out_of_scope
+
+
+def test_a_when_question_leads_with_the_condition_the_articles_give(real_bot):
+    # corpus/questions.yaml measures.when: "at what point…" leads with a passage saying on what condition
+    answer = real_bot.ask("at what point should i actually get my hamstring looked at instead of just resting it?")
+    assert "bear weight" in answer.lead.text
+    assert not [n for n in answer.notices if n.kind in ("no-timeline", "no-amount")]
