@@ -36,6 +36,7 @@ INTENT_KINDS = {
     "why": {"explanation"},
     "how-to": {"advice"},
     "should-i": {"advice"},
+    "works": {"explanation"},
     "which": {"advice", "explanation"},
     "how-long": {"advice", "explanation", "definition"},
 }

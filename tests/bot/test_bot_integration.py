@@ -7,6 +7,7 @@ import pytest
 
 from bot.chain import Bot
 from core.errors import BadQuestion, CorpusError, IndexCorrupt, IndexMissing, IndexStale
+from core.questions import check
 from core.settings import Settings
 from ingest import run_ingest
 from core.corpus import load_articles
@@ -238,3 +239,11 @@ def test_a_when_question_leads_with_the_condition_the_articles_give(real_bot):
     answer = real_bot.ask("at what point should i actually get my hamstring looked at instead of just resting it?")
     assert "bear weight" in answer.lead.text
     assert not [n for n in answer.notices if n.kind in ("no-timeline", "no-amount")]
+
+
+def test_is_it_worth_it_leads_with_what_it_does_not_where_to_book_it(real_bot):
+    # corpus/questions.yaml intents.works and measures.works
+    answer = real_bot.ask("is a sports massage on my hamstring actually worth the money?")
+    assert "scar tissue" in answer.lead.text
+    # "I never do any glute work" is not asking whether something works
+    assert real_bot.snapshot.rules.questions.read(check("I never do any glute work tbh. does that matter?", [], real_bot.settings), real_bot.snapshot.vocabulary).intent != "works"
