@@ -13,7 +13,7 @@ import numpy as np
 
 from bot.generate import Draft, Quote, Request, SentenceBank
 from bot.tuning import DEFAULT, Tuning
-from bot.understand import Measured
+from bot.understand import Measured, Reading
 from core.text import LEANS_BACK, content_terms, tells_own_experience
 from core.types import Unit
 
@@ -156,6 +156,13 @@ class AnswerPlanner:
 
         chosen = [lead]
         words = quote(lead).text.count(" ") + 1
+        # A comparison ("a physio or a massage therapist?") hears from both sides: when the lead speaks of one
+        # only, the closest unit on the other follows it
+        for side in self._sides_missed(reading, lead):
+            other = next((i for i in ranked if side & bank.terms[i] and not any(self._overlap(i, j) for j in chosen)), None)
+            if other is not None:
+                chosen.append(other)
+                words += quote(other).text.count(" ") + 1
         # What follows the lead in its own section usually completes it ("… It usually builds gradually." then
         # "The pain comes from irritation around the tendon…"): it may follow with a wider margin. Others
         # must be about as close in meaning to the question as the lead (its word bonuses aside).
@@ -177,6 +184,17 @@ class AnswerPlanner:
             chosen.append(i)
             words += size
         return Draft(lead=quote(chosen[0]), support=[quote(i) for i in chosen[1:]], relevance=relevance, before=before)
+
+    def _sides_missed(self, reading: Reading | None, lead: int) -> list[set[str]]:
+        """The terms of each compared thing the lead doesn't speak of, when it speaks of the other."""
+        if not reading or len(reading.alternatives) != 2:
+            return []
+        left, right = (set(content_terms(side)) - self.bank.common - MEASURE_TERMS - RELATIONS for side in reading.alternatives)
+        idf = self.bank.sentences.idf
+        # each side by its most specific word the articles use: "physical" of "physical therapist"
+        left, right = ({max(side & set(idf), key=idf.__getitem__)} if side & set(idf) else set() for side in (left - right, right - left))
+        said = self.bank.terms[lead]
+        return [side for side, other in ((left, right), (right, left)) if side and not side & said and other & said]
 
     def names_topic(self, text: str) -> bool:
         """Does `text` name something the articles discuss, beyond what most of them share ("hamstring",

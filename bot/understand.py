@@ -97,6 +97,7 @@ class Reading:
     topic: str = ""  # the words of `ask` that name what it is about (not "actually", "mean", "like")
     prevention: bool = False  # asks how to prevent a problem: prevention advice fits whatever the situation
     no_professional: bool = False  # can't see a professional (cost, wait): what they can do themselves leads
+    alternatives: tuple[str, ...] = ()  # the things compared ("a physio or a massage therapist?"), a few words each
 
 
 def _whole_words(expression: str) -> re.Pattern:
@@ -187,6 +188,7 @@ class QuestionReader:
         return Reading(
             intent=intent, situations=situations, expansion=expansion, unnamed=unnamed, gap=gap, small_talk=small_talk,
             ask=ask, topic=self.topic_words(ask), prevention=prevention, no_professional=no_professional,
+            alternatives=tuple(self.topic_words(side) for side in _alternatives(ask)) if intent in COMPARING else (),
         )
 
     def topic_words(self, text: str) -> str:
@@ -272,3 +274,33 @@ def _unknown(word: str, vocabulary: set[str]) -> int:
     if len(word) < 3 or word.isdigit() or word in vocabulary or word.rstrip("s") in vocabulary:
         return 0
     return 0 if is_typo_of_any(word, vocabulary) else 1
+
+
+# The intents a comparison is read in ("which is better, X or Y?", "what's the difference between X and Y?"):
+# elsewhere "or" joins alternatives nobody asked to weigh ("is it legit or just bro science?").
+COMPARING = frozenset({"which", "what-is"})
+_BETWEEN = re.compile(r"\bbetween ((?:\w+ ){1,3})and\b")
+
+
+def _alternatives(ask: str) -> tuple[str, ...]:
+    """The two things a question compares: up to three words each side of "or", "vs", "compared to", or the
+    words of "between … and"; () when it compares nothing. The reader keeps their topic words.
+
+    >>> _alternatives("should i see a physio or a massage therapist for it?")
+    ('see a physio', 'a massage therapist')
+    >>> _alternatives("whats the difference between a strain and tendinopathy")
+    ('a strain', 'tendinopathy')
+    >>> _alternatives("how do i foam roll properly")
+    ()
+    """
+    ask = re.sub(r"[^\w\s']", " ", ask.lower())
+    between = _BETWEEN.search(ask)
+    if between:
+        left, right = between.group(1).split(), ask[between.end():].split()
+    else:
+        found = re.search(r"\b(?:or|vs|versus|compared (?:to|with))\b", ask)
+        if not found:
+            return ()
+        left, right = ask[: found.start()].split(), ask[found.end():].split()
+    left, right = left[-3:], right[:3]
+    return (" ".join(left), " ".join(right)) if left and right else ()

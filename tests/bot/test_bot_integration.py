@@ -247,3 +247,12 @@ def test_is_it_worth_it_leads_with_what_it_does_not_where_to_book_it(real_bot):
     assert "scar tissue" in answer.lead.text
     # "I never do any glute work" is not asking whether something works
     assert real_bot.snapshot.rules.questions.read(check("I never do any glute work tbh. does that matter?", [], real_bot.settings), real_bot.snapshot.vocabulary).intent != "works"
+
+
+def test_a_comparison_hears_from_both_sides(real_bot):
+    # "what's the difference between X and Y?": when the lead speaks of one only, a unit on the other follows
+    # (and the question-form words "whats", "difference" are not foreign to the articles: it is not declined)
+    answer = real_bot.ask("whats the difference between a strain and tendinopathy")
+    assert not answer.out_of_scope
+    body = " ".join(part.text for part in [answer.lead, *answer.items])
+    assert "tendinopathy" in body.lower() and "strain" in body.lower()
