@@ -278,7 +278,7 @@ def _unknown(word: str, vocabulary: set[str]) -> int:
 
 # The intents a comparison is read in ("which is better, X or Y?", "what's the difference between X and Y?"):
 # elsewhere "or" joins alternatives nobody asked to weigh ("is it legit or just bro science?").
-COMPARING = frozenset({"which", "what-is"})
+COMPARING = frozenset({"which", "what-is", "should-i"})
 _BETWEEN = re.compile(r"\bbetween ((?:\w+ ){1,3})and\b")
 
 
