@@ -199,8 +199,12 @@ class AnswerPlanner:
     def names_topic(self, text: str) -> bool:
         """Does `text` name something the articles discuss, beyond what most of them share ("hamstring",
         "running", "run"), a measure ("how heavy", "how often") and when ("before", "after")?"""
+        return self.topical(set(content_terms(text)))
+
+    def topical(self, terms: set[str]) -> bool:
+        """`names_topic` for terms already cut (content_terms)."""
         idf = self.bank.sentences.idf
-        return any(term in idf for term in set(content_terms(text)) - self.bank.background - MEASURE_TERMS - RELATIONS)
+        return any(term in idf for term in terms - self.bank.background - MEASURE_TERMS - RELATIONS)
 
     # ---- scoring ---------------------------------------------------------------------------------------
 
@@ -224,9 +228,10 @@ class AnswerPlanner:
         # time); when they name nothing ("do I do it before or after my runs?"), the words leant on (the
         # earlier turn's "foam rolling")
         named = set(content_terms(reading.topic)) if reading and reading.ask else asked
-        if request.query != request.question and not self.names_topic(" ".join(asked & named)):
-            # a follow-up naming no topic of its own asks about the earlier turn's: its words count in full
-            asked, meant = asked | meant, set()
+        if request.query != request.question and not self.topical(asked & named):
+            # a follow-up naming no topic of its own asks about the earlier turn's: its words count in full,
+            # less the earlier turn's "before" when this one asks "and after the run?"
+            asked, meant = asked | (meant - RELATIONS if asked & RELATIONS else meant), set()
         known = sorted(term for term in asked & named - bank.common if term in idf) or sorted(term for term in meant - bank.common if term in idf)
         focus = max(known, key=idf.__getitem__) if known else None
         weight = sum(idf.get(term, 0.0) for term in asked) + t.expansion_weight * sum(idf.get(term, 0.0) for term in meant) or 1.0
