@@ -79,10 +79,13 @@ def conflict_block(conflict: Conflict, titles: dict[str, str]) -> str:
 
 
 def inline(text: str) -> str:
-    r"""A quote on one Markdown line: paragraphs run on, list items are separated by semicolons.
+    r"""A quote on one Markdown line: paragraphs run on, list items are separated by semicolons (by a space
+    after an item that ends its own sentence).
 
     >>> inline("Ideal moves include:\n\n- Deadlift\n- Bridges"), inline("First, rest.\n\nNext, walk.")
     ('Ideal moves include: Deadlift; Bridges', 'First, rest. Next, walk.')
+    >>> inline("Try these when you run.\n\n1. Cut the hills.\n2. Watch your pace.")
+    'Try these when you run. Cut the hills. Watch your pace.'
     """
     out = ""
     for line in (line.strip() for line in text.splitlines()):
@@ -90,7 +93,7 @@ def inline(text: str) -> str:
             continue
         item = _ITEM.match(line)
         text_ = line[item.end():] if item else line
-        joiner = "" if not out else ("; " if item and not out.endswith(":") else " ")
+        joiner = "" if not out else ("; " if item and not out.endswith((":", ".", "!", "?", "!”", ".”", "?”")) else " ")
         out += joiner + text_
     return out
 

@@ -246,7 +246,11 @@ def test_is_it_worth_it_leads_with_what_it_does_not_where_to_book_it(real_bot):
     answer = real_bot.ask("is a sports massage on my hamstring actually worth the money?")
     assert "scar tissue" in answer.lead.text
     # "I never do any glute work" is not asking whether something works
-    assert real_bot.snapshot.rules.questions.read(check("I never do any glute work tbh. does that matter?", [], real_bot.settings), real_bot.snapshot.vocabulary).intent != "works"
+    reader, vocabulary = real_bot.snapshot.rules.questions, real_bot.snapshot.vocabulary
+    assert reader.read(check("I never do any glute work tbh. does that matter?", [], real_bot.settings), vocabulary).intent != "works"
+    # nor is "does that work for pace too?" (does the rule apply to pace)
+    assert reader.read(check("does that work for pace too or just distance?", [], real_bot.settings), vocabulary).intent != "works"
+    assert reader.read(check("does icing even work?", [], real_bot.settings), vocabulary).intent == "works"
 
 
 def test_a_comparison_hears_from_both_sides(real_bot):
