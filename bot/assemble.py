@@ -9,6 +9,7 @@ from bot.generate import Draft
 from bot.guardrails.redflags import RedFlagRules, RedFlagVerdict
 from core.corpus import sections
 from core.markdown import REMINDER, markdown
+from core.text import content_terms
 from core.types import Answer, Article, Citation, Conflict, ConflictPosition, Notice, Part
 
 MAX_EVIDENCE = 3  # article sentences cited for a red flag: enough to show the source, not a wall
@@ -39,7 +40,32 @@ class CitationBook:
         return n
 
     def part(self, source_id: str, quote: str, start: int | None = None) -> Part:
-        return Part(text=quote, citations=[self.cite(source_id, quote, start)])
+        n = self.cite(source_id, quote, start)
+        return Part(text=quote, citations=[n], topic=_unnamed_topic(self.citations[n - 1].section, quote))
+
+
+# A section's top heading names what it is about when it is short ("Hamstring Strains", "Proximal Hamstring
+# Tendinopathy"), not a sentence or a question ("How to Take Care Of Your Hamstrings Pain in Runners").
+TOPIC_HEADING_WORDS = 4
+SUBJECT_TERMS = frozenset(content_terms("hamstring hamstrings"))  # what every heading shares names no topic
+
+
+def _unnamed_topic(section: str | None, quote: str) -> str | None:
+    """The top heading above a quote, when it names a topic the quote never names itself: "The main symptom is
+    usually deep, localised pain…" is about proximal hamstring tendinopathy only by its heading.
+
+    >>> _unnamed_topic("Proximal Hamstring Tendinopathy › Symptoms", "The main symptom is deep pain.")
+    'Proximal Hamstring Tendinopathy'
+    >>> _unnamed_topic("Proximal Hamstring Tendinopathy › What It Is", "Proximal hamstring tendinopathy is common.")
+    >>> _unnamed_topic("How to Take Care Of Your Hamstrings Pain in Runners › Stretching Your Hamstrings", "Hold it.")
+    """
+    if not section or " › " not in section:
+        return None
+    top = section.split(" › ")[0]
+    named = set(content_terms(top)) - SUBJECT_TERMS
+    if len(top.split()) > TOPIC_HEADING_WORDS or not named or named & set(content_terms(quote)):
+        return None
+    return top
 
 
 def section_of(article: Article, at: int) -> str | None:
@@ -90,6 +116,9 @@ def answered(
     if draft.lead:
         answer.lead = book.part(draft.lead.source_id, draft.lead.text, draft.lead.start)
         answer.items = [] if about_assessment else [book.part(q.source_id, q.text, q.start) for q in draft.support]
+        shown = answer.lead.topic
+        for item in answer.items:  # a topic is named once, where it starts
+            item.topic, shown = (None if item.topic == shown else item.topic), item.topic or shown
     elif not about_assessment:
         answer.notices.append(Notice(kind="nothing-found", text=nothing_found))
     if verdict.informational and not about_assessment:

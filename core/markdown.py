@@ -6,7 +6,7 @@ It draws only from the answer's fields; the only words of our own are the fixed 
 import re
 from dataclasses import dataclass
 
-from core.types import Answer, Conflict, Escalation, Notice
+from core.types import Answer, Conflict, Escalation, Notice, Part
 
 REMINDER = "_General information from the cited articles, not a diagnosis. If in doubt, see a doctor or physiotherapist._"
 DISAGREEMENT_OPENING = "**The sources disagree"
@@ -39,9 +39,9 @@ def draw(answer: Answer) -> Drawn:
         body.append("What the articles say:\n" + "\n".join(f"- “{inline(p.text)}” {markers(p.citations)}" for p in answer.escalation.evidence))
     body += [notice_text(n) for kind in BEFORE_LEAD for n in answer.notices if n.kind == kind]
     if answer.lead:
-        body.append(f"{inline(answer.lead.text)} {markers(answer.lead.citations)}")
+        body.append(f"{said(answer.lead)} {markers(answer.lead.citations)}")
     if answer.items:
-        body.append("\n".join(f"- {inline(p.text)} {markers(p.citations)}" for p in answer.items))
+        body.append("\n".join(f"- {said(p)} {markers(p.citations)}" for p in answer.items))
     body += [notice_text(n) for n in answer.notices if n.kind not in BEFORE_LEAD]
     disagreements = [conflict_block(c, titles) for c in answer.conflicts]
     return Drawn(warning, body, disagreements, answer.reminder)
@@ -49,6 +49,11 @@ def draw(answer: Answer) -> Drawn:
 
 def markdown(answer: Answer) -> str:
     return draw(answer).text
+
+
+def said(part: Part) -> str:
+    """A quoted part on one line, after the article's heading naming its topic when the text doesn't."""
+    return f"*{part.topic}:* {inline(part.text)}" if part.topic else inline(part.text)
 
 
 def markers(numbers: list[int]) -> str:

@@ -133,6 +133,10 @@ class Part(BaseModel):
 
     text: str = Field(description="Verbatim article text (one sentence or a few read together).")
     citations: list[int] = Field(default_factory=list, description="Numbers of the citations behind it.")
+    topic: str | None = Field(
+        None, description="The article's heading naming what the text is about, when the text doesn't name it itself "
+        "(\"Proximal Hamstring Tendinopathy\" over \"The main symptom is usually deep, localised pain…\"); shown before it."
+    )
 
 
 class Notice(BaseModel):

@@ -53,7 +53,8 @@ class _Drawing:
         return "".join(f' <a class="hb-marker" href="#{self.anchor(n)}">[{n}]</a>' for n in numbers)
 
     def said(self, part: Part) -> str:
-        return esc(inline(part.text)) + self.markers(part.citations)
+        topic = f'<span class="hb-topic">{esc(part.topic)}:</span> ' if part.topic else ""
+        return topic + esc(inline(part.text)) + self.markers(part.citations)
 
     def parts(self, parts: list[Part], css_class: str) -> str:
         """One supporting piece reads as a sentence; several as a list."""
