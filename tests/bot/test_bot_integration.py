@@ -260,3 +260,11 @@ def test_a_comparison_hears_from_both_sides(real_bot):
     assert not answer.out_of_scope
     body = " ".join(part.text for part in [answer.lead, *answer.items])
     assert "tendinopathy" in body.lower() and "strain" in body.lower()
+
+
+def test_tweaking_a_plan_is_not_an_injury(real_bot):
+    # corpus/questions.yaml situations.injured: "tweaked my hammy" is, "can I just tweak things?" is not
+    reader, vocabulary = real_bot.snapshot.rules.questions, real_bot.snapshot.vocabulary
+    plan = reader.read(check("hamstring a bit sore, my loop is hilly. do I stop or can I just tweak things?", [], real_bot.settings), vocabulary)
+    leg = reader.read(check("tweaked my hammy yesterday, can i stretch it?", [], real_bot.settings), vocabulary)
+    assert "injured" not in plan.situations and leg.situation == "injured"
