@@ -15,6 +15,7 @@ False
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -23,7 +24,7 @@ from pydantic import field_validator
 
 from core.rulefile import Expression, RuleModel, Text, load_rule_file, problem
 from core.settings import PROJECT_ROOT
-from core.text import is_typo_of_any, letter_words
+from core.text import is_typo_of_any, letter_words, stem
 from core.types import Article
 
 DEFAULT_PATH = PROJECT_ROOT / "corpus" / "scope.yaml"
@@ -57,8 +58,15 @@ def unknown_focus_terms(question: str, vocabulary: set[str], common_words: froze
             continue
         if word in vocabulary or _singular(word) in vocabulary or is_typo_of_any(word, vocabulary):
             continue
+        if stem(word) in _stems(frozenset(vocabulary)):
+            continue  # another form of an article word: "strained" for "strain", "stretched" for "stretch"
         unknown.append(word)
     return unknown
+
+
+@lru_cache(maxsize=4)
+def _stems(vocabulary: frozenset[str]) -> frozenset[str]:
+    return frozenset(stem(word) for word in vocabulary)
 
 
 def _singular(word: str) -> str:

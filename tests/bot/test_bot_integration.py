@@ -268,3 +268,10 @@ def test_tweaking_a_plan_is_not_an_injury(real_bot):
     plan = reader.read(check("hamstring a bit sore, my loop is hilly. do I stop or can I just tweak things?", [], real_bot.settings), vocabulary)
     leg = reader.read(check("tweaked my hammy yesterday, can i stretch it?", [], real_bot.settings), vocabulary)
     assert "injured" not in plan.situations and leg.situation == "injured"
+
+
+def test_another_form_of_an_article_word_is_not_foreign(real_bot):
+    # "strained" is the articles' "strain": a runner's own account of a strain is answered, not declined
+    assert not real_bot.ask("strained it 4 days ago, should i keep the leg totally still or move it around a bit?").out_of_scope
+    assert real_bot.ask("my knee has been sore for a few days, ready to run yet?").out_of_scope
+    assert real_bot.ask("my shoulder strained last week when lifting, should I rest it?").out_of_scope
