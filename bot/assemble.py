@@ -118,7 +118,9 @@ def answered(
         answer.items = [] if about_assessment else [book.part(q.source_id, q.text, q.start) for q in draft.support]
         shown = answer.lead.topic
         for item in answer.items:  # a topic is named once, where it starts
-            item.topic, shown = (None if item.topic == shown else item.topic), item.topic or shown
+            if item.topic == shown:
+                item.topic = None
+            shown = item.topic or shown
     elif not about_assessment:
         answer.notices.append(Notice(kind="nothing-found", text=nothing_found))
     if verdict.informational and not about_assessment:

@@ -54,6 +54,10 @@ class Request:
 class Generator(Protocol):
     def compose(self, request: Request) -> Draft: ...
 
+    def names_topic(self, text: str) -> bool:
+        """Does the text name a topic of its own (the chain reads a short question that doesn't as a follow-up)?"""
+        ...
+
 
 class SentenceBank:
     """All sentences of the corpus with their unit vectors, grouped by article in reading order."""

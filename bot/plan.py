@@ -132,26 +132,27 @@ class AnswerPlanner:
         if measure:
             # what the duration (amount) is of: the asking words, less those most of the articles use
             # ("hamstring", "pain", "running"), which any passage shares
-            topic = set(content_terms(reading.topic or request.question)) - bank.common - MEASURE_TERMS - RELATIONS
+            topic = self._topic_terms(set(content_terms(reading.topic or request.question)))
             # a duration about something else (how long to hold a stretch, for "how long before intervals?")
             # doesn't answer: the unit must share what is asked about
             # (what is said must hold the duration: a long unit is quoted as its best sentences, which may not)
             measured = [
                 i for i in ranked
-                if scores[i] >= scores[lead] - t.time_margin and (topic & bank.terms[i] or not measure.on_topic) and measure.search(quote(i).text)
+                if scores[i] >= scores[lead] - t.time_margin and (topic & bank.terms[i] or not measure.rule.on_topic) and measure.search(quote(i).text)
             ]
             if measured:
                 lead = measured[0]
-            elif measure.says_none and not any(measure.search(bank.units[i].text) and topic & bank.terms[i] for i in [*unsuitable, *ranked[: measure.look]]):
+            elif measure.rule.none is not None and not any(measure.search(bank.units[i].text) and topic & bank.terms[i] for i in [*unsuitable, *ranked[: measure.rule.look]]):
                 # "the articles give no number" only when none of the closest units gives one about it ("warm
                 # up… never skip it", for "how often?"; `look` in the measures table), nor one for other
                 # hamstrings than this runner's (how long to hold a stretch, when theirs is injured)
                 before.append(f"none-measured:{reading.intent}")
-                # then the closest unit of the kinds that say what they do instead, on what is asked (its words
-                # or its section's: "Managing Symptoms" under "Proximal Hamstring Tendinopathy")
-                # (what they say instead: how to manage it, not what it is), unless a side that fits them leads
-                if not siding and measure.instead and bank.units[lead].kind not in measure.instead:
-                    instead = [i for i in ranked if bank.units[i].kind in measure.instead and topic & (bank.terms[i] | bank.section_terms[i])]
+                # then what they do say instead (how to manage it, not what it is): the closest unit of the kinds
+                # `instead` names, on what is asked by its words or its section's ("Managing Symptoms" under
+                # "Proximal Hamstring Tendinopathy"), unless a side that fits the runner leads
+                kinds = measure.rule.instead
+                if not siding and kinds and bank.units[lead].kind not in kinds:
+                    instead = [i for i in ranked if bank.units[i].kind in kinds and topic & (bank.terms[i] | bank.section_terms[i])]
                     lead = instead[0] if instead else lead
 
         chosen = [lead]
@@ -189,12 +190,16 @@ class AnswerPlanner:
         """The terms of each compared thing the lead doesn't speak of, when it speaks of the other."""
         if not reading or len(reading.alternatives) != 2:
             return []
-        left, right = (set(content_terms(side)) - self.bank.common - MEASURE_TERMS - RELATIONS for side in reading.alternatives)
+        left, right = (self._topic_terms(set(content_terms(side))) for side in reading.alternatives)
         idf = self.bank.sentences.idf
         # each side by its most specific word the articles use: "physical" of "physical therapist"
-        left, right = ({max(side & set(idf), key=idf.__getitem__)} if side & set(idf) else set() for side in (left - right, right - left))
+        left, right = ({max(known, key=idf.__getitem__)} if (known := side & idf.keys()) else set() for side in (left - right, right - left))
         said = self.bank.terms[lead]
         return [side for side, other in ((left, right), (right, left)) if side and not side & said and other & said]
+
+    def _topic_terms(self, terms: set[str]) -> set[str]:
+        """The terms that say what is asked about: not those most units share, a measure's or a time's."""
+        return terms - self.bank.common - MEASURE_TERMS - RELATIONS
 
     def names_topic(self, text: str) -> bool:
         """Does `text` name something the articles discuss, beyond what most of them share ("hamstring",

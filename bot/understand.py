@@ -42,13 +42,10 @@ class Measure(RuleModel):
 
 @dataclass(frozen=True)
 class Measured:
-    """A compiled measure: `search` finds a statement of it; `look` and `instead` as in Measure."""
+    """A measure with its expression compiled: `search` finds a statement of it; `rule` is the reviewed entry."""
 
     pattern: re.Pattern
-    look: int
-    instead: frozenset[str] = frozenset()
-    says_none: bool = True
-    on_topic: bool = True
+    rule: Measure
 
     def search(self, text: str) -> re.Match | None:
         return self.pattern.search(text)
@@ -116,7 +113,7 @@ class QuestionReader:
         self.intents = {name: _whole_words(e) for name, e in file.intents.items()}
         self.situations = {name: _whole_words(e) for name, e in file.situations.items()}
         self.small_talk = {name: re.compile(rf"^\W*(?:{e})\W*$") for name, e in file.small_talk.items()}
-        self.measures = {intent: Measured(re.compile(m.states, re.I), m.look, frozenset(m.instead), m.none is not None, m.on_topic) for intent, m in file.measures.items()}
+        self.measures = {intent: Measured(re.compile(m.states, re.I), m) for intent, m in file.measures.items()}
         self.assessed = _whole_words(file.assessed)
         self.prevention = _whole_words(file.prevention)
         self.no_professional = _whole_words(file.no_professional)
