@@ -170,6 +170,7 @@ class Retrieval:
     query: str  # the question, folded with earlier turns when it leans on them
     passages: list[Passage]
     vector: np.ndarray  # what ranks sentences: the question's direction, with the topic's in a follow-up
+    follows_up: bool = False  # the question was read with the earlier turns
 
 
 def screen(snap: Snapshot, question: Question, embed: Embed | None = None) -> Screening:
@@ -211,11 +212,11 @@ def retrieve(
         w = tuning.followup_topic_weight
         vector = w * np.asarray(embeddings.embed_query(query), dtype=np.float32) + (1 - w) * vector
         vector /= np.linalg.norm(vector)
-    return Retrieval(query, passages, vector)
+    return Retrieval(query, passages, vector, folded != question.text)
 
 
 def compose(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None, sides: tuple = ()) -> Draft:
-    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides))
+    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides, retrieval.follows_up))
 
 
 def plan_answer(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None) -> tuple[list[Conflict], Draft]:

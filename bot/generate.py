@@ -49,6 +49,7 @@ class Request:
     passages: list[Passage]
     reading: "Reading | None" = None  # intent, situation, vocabulary (bot.understand)
     sides: tuple[tuple[str, str], ...] = ()  # (article, quote): sides of a disagreement that fit the runner; one leads
+    follows_up: bool = False  # read with the earlier turns (`query` holds them): a follow-up
 
 
 class Generator(Protocol):

@@ -233,7 +233,7 @@ class AnswerPlanner:
         # time); when they name nothing ("do I do it before or after my runs?"), the words leant on (the
         # earlier turn's "foam rolling")
         named = set(content_terms(reading.topic)) if reading and reading.ask else asked
-        if request.query != request.question and not self.topical(asked & named):
+        if request.follows_up and not self.topical(asked & named):
             # a follow-up naming no topic of its own asks about the earlier turn's: its words count in full,
             # less the earlier turn's "before" when this one asks "and after the run?"
             asked, meant = asked | (meant - RELATIONS if asked & RELATIONS else meant), set()

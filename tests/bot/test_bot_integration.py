@@ -275,3 +275,9 @@ def test_another_form_of_an_article_word_is_not_foreign(real_bot):
     assert not real_bot.ask("strained it 4 days ago, should i keep the leg totally still or move it around a bit?").out_of_scope
     assert real_bot.ask("my knee has been sore for a few days, ready to run yet?").out_of_scope
     assert real_bot.ask("my shoulder strained last week when lifting, should I rest it?").out_of_scope
+
+
+def test_only_a_follow_up_counts_the_earlier_turns_words_in_full(real_bot):
+    # a single question whose words were mended ("What's" → …) is not a follow-up: its own words lead
+    answer = real_bot.ask("Physio mentioned my pelvis tips forward in the same breath as my hamstring pain. What's the connection??")
+    assert "pelvis" in answer.lead.text
