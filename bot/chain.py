@@ -114,7 +114,7 @@ class Snapshot:
             bank=bank,
             generator=AnswerPlanner(
                 unit_bank, rules.questions.measures, rules.questions.mismatched, min_relevance=s.min_relevance, tuning=tuning,
-                unless_also=rules.questions.unless_also, referral=rules.questions.referral,
+                unless_also=rules.questions.unless_also, referral=rules.questions.referral, severe=rules.questions.severe,
             ),
             rules=rules,
             vocabulary=frozenset(corpus_vocabulary(articles) | rules.red_flags.vocabulary() | rules.questions.bridged_words),

@@ -26,7 +26,7 @@ COMMON_SHARE = 0.15
 BACKGROUND_SHARE = 0.12
 # Words of a duration or amount itself ("how many times a week"): they don't say what it is of.
 MEASURE_TERMS = frozenset(
-    content_terms("long much often times week weeks day days month months year years hour hours minute minutes second seconds sets reps heavy heavier far fast hard")
+    content_terms("long much often times week weeks day days month months year years hour hours minute minutes second seconds sets reps heavy heavier far fast hard quickly build increase bump ramp raise")
 )
 # ... nor do words placing it in time ("how long before I can run?").
 RELATIONS = frozenset(content_terms("before after during"))
@@ -97,12 +97,21 @@ class AnswerPlanner:
         tuning: Tuning = DEFAULT,
         unless_also: frozenset[str] = frozenset(),
         referral: re.Pattern | None = None,
+        severe: re.Pattern | None = None,
     ):
         self.bank = bank
         self.measures = measures  # per intent ("how-long", "how-much"), how a passage states a duration or amount
         self.mismatched = mismatched  # runner's situation → unit situations whose advice is wrong for it
         self.unless_also = unless_also  # ... unless the runner also says they are in one of these
         self.referral = referral  # "make an appointment with a massage therapist": no answer to "I can't afford one"
+        # per unit, the positions in its members of sentences on what a severe tear needs ("may require
+        # immobilisation and urgent medical care", or all of one under "Recognising a Grade III Tear"): not for a
+        # runner who says theirs is mild
+        sentences = bank.sentences.sentences
+        self.severe = [
+            [k for k, i in enumerate(m) if severe and (severe.search(sentences[i].text) or severe.search((u.section or "").split("›")[-1]))]
+            for u, m in zip(bank.units, bank.members)
+        ]
         self.min_relevance = min_relevance
         self.tuning = tuning
 
@@ -132,7 +141,10 @@ class AnswerPlanner:
         if measure:
             # what the duration (amount) is of: the asking words, less those most of the articles use
             # ("hamstring", "pain", "running"), which any passage shares
-            topic = self._topic_terms(set(content_terms(reading.topic or request.question)))
+            # (when the asking words name nothing but the measure, "how fast should I build up?", the rest of the
+            # message says what it is of)
+            asked = set(content_terms(reading.topic or request.question))
+            topic = self._topic_terms(asked) if asked - MEASURE_TERMS - RELATIONS else self._topic_terms(set(content_terms(request.query)))
             # a duration about something else (how long to hold a stretch, for "how long before intervals?")
             # doesn't answer: the unit must share what is asked about
             # (what is said must hold the duration: a long unit is quoted as its best sentences, which may not)
@@ -254,7 +266,12 @@ class AnswerPlanner:
                 continue  # they said they can't see one: telling them to book one doesn't answer them
             heading = bank.heading_terms[n]
             best, closest = -np.inf, float(whole[n])
-            for i in bank.members[n] or []:
+            skipped = set(self.severe[n]) if reading and reading.mild else set()
+            if skipped and len(skipped) == len(bank.members[n]):
+                continue  # all of it is on a severe tear, for a runner who says theirs is mild
+            for k, i in enumerate(bank.members[n] or []):
+                if k in skipped:
+                    continue
                 terms = sentences.terms[i] | heading
                 overlap = (sum(idf.get(term, 0.0) for term in asked & terms) + t.expansion_weight * sum(idf.get(term, 0.0) for term in meant & terms)) / weight
                 best = max(best, float(sims[i]) + t.unit_overlap_weight * overlap)
@@ -317,7 +334,9 @@ class AnswerPlanner:
         members = bank.members[n]
         # an author's own experience inside advice ("it didn't work for me") is never quoted as advice: the
         # quote is cut from the sentences on one side of it
-        personal = bank.personal[n]
+        # (nor, to a runner who says theirs is mild, what a severe tear needs)
+        reading = request.reading
+        personal = sorted({*bank.personal[n], *(self.severe[n] if reading and reading.mild else [])})
         long = unit.words > t.long_unit_words
         if unit.form not in ("paragraph", "tip") or (not long and not personal) or len(members) < 2:
             return Quote(unit.source_id, unit.text, unit.start, unit.end, score)

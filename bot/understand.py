@@ -70,6 +70,8 @@ class QuestionsFile(RuleModel):
     not_said: Text
     no_professional: Text
     referral: Text
+    mild: Text
+    severe: Text
     prevention: Text
     assessed: Text
     self_care: Text
@@ -94,6 +96,7 @@ class Reading:
     topic: str = ""  # the words of `ask` that name what it is about (not "actually", "mean", "like")
     prevention: bool = False  # asks how to prevent a problem: prevention advice fits whatever the situation
     no_professional: bool = False  # can't see a professional (cost, wait): what they can do themselves leads
+    mild: bool = False  # says the injury is mild ("can walk fine", "no bruising"): what a severe tear needs isn't for them
     alternatives: tuple[str, ...] = ()  # the things compared ("a physio or a massage therapist?"), a few words each
 
 
@@ -118,6 +121,8 @@ class QuestionReader:
         self.prevention = _whole_words(file.prevention)
         self.no_professional = _whole_words(file.no_professional)
         self.referral = re.compile(file.referral, re.I)
+        self.mild = _whole_words(file.mild)
+        self.severe = re.compile(file.severe, re.I)
         self.not_said = re.compile(rf"\b(?:{file.not_said})$")
         self.self_care = _whole_words(file.self_care)
         self.not_a_topic = frozenset(file.not_a_topic.split()) | STOPWORDS
@@ -181,10 +186,12 @@ class QuestionReader:
         gap = self._gap(question.text, vocabulary, corpus_text)
         prevention = bool(self.prevention.search(text))
         no_professional = bool(self.no_professional.search(everything))
+        # (not when the grades themselves are asked about: "what's the difference between a grade 1 and 2?")
+        mild = self._said(self.mild, everything) and intent != "what-is" and not (intent in COMPARING and _alternatives(ask))
         ask = self.normalise(ask, vocabulary)
         return Reading(
             intent=intent, situations=situations, expansion=expansion, unnamed=unnamed, gap=gap, small_talk=small_talk,
-            ask=ask, topic=self.topic_words(ask), prevention=prevention, no_professional=no_professional,
+            ask=ask, topic=self.topic_words(ask), prevention=prevention, no_professional=no_professional, mild=mild,
             alternatives=tuple(self.topic_words(side) for side in _alternatives(ask)) if intent in COMPARING else (),
         )
 

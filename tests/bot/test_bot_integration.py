@@ -281,3 +281,22 @@ def test_only_a_follow_up_counts_the_earlier_turns_words_in_full(real_bot):
     # a single question whose words were mended ("What's" → …) is not a follow-up: its own words lead
     answer = real_bot.ask("Physio mentioned my pelvis tips forward in the same breath as my hamstring pain. What's the connection??")
     assert "pelvis" in answer.lead.text
+
+
+def test_a_runner_who_says_the_strain_is_mild_is_not_told_what_a_severe_tear_needs(real_bot):
+    # corpus/questions.yaml mild / severe: "immobilisation and urgent medical care" is cut from the quote
+    mild = real_bot.ask("Half marathon in 3 wks and I've got what feels like a mild hammy strain. Can I just run through it and rest after the race?")
+    assert "grade I strain may only need rest" in mild.lead.text and "immobilisation" not in mild.lead.text
+    # ... but a runner asking what the grades are gets all of them
+    grades = real_bot.ask("whats the difference between a grade 1 and grade 3 hamstring strain? mine is grade 1")
+    assert "grade III" in grades.text
+
+
+def test_a_strain_while_slowing_after_the_line_gets_the_deceleration_passage(real_bot):
+    answer = real_bot.ask("100m sprinter. Strained my hammy right as I was shutting down after the finish line. Is that a common way to do it?")
+    assert "rapid deceleration" in answer.lead.text
+
+
+def test_how_quickly_to_build_mileage_is_answered_with_the_weekly_rule(real_bot):
+    answer = real_bot.ask("Coming back from a hamstring niggle. How quickly can I build my weekly mileage back up?")
+    assert "10%" in answer.lead.text and not [n for n in answer.notices if n.kind in ("no-timeline", "no-amount")]

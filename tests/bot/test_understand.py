@@ -31,6 +31,10 @@ def read(text: str, *earlier: str):
         ("how do i foam roll my hamstrings", "how-to"),
         ("should i stretch before or after?", "should-i"),
         ("my hamstring hurts", None),
+        # how fast to build something up asks how much per week (the 10% rule), not how long
+        ("how quickly can I bump my weekly mileage back up?", "how-much"),
+        ("how quickly will a grade 1 strain heal?", "how-long"),
+        ("what should i be doing tonight + next couple days??", "how-to"),
     ],
 )
 def test_intent(text, intent):
@@ -47,6 +51,9 @@ def test_intent(text, intent):
         (["what are the three hamstring muscles?"], None),
         # the situation said earlier in the conversation still counts
         (["I strained my hamstring on Tuesday", "should I stretch it?"], "injured"),
+        # a twinge during a session, or a run stopped on the spot, is a fresh injury
+        (["felt a twinge high in my hamstring during 200m repeats, stopped straight away. just sore"], "injured"),
+        (["i get a twinge when i sit at my desk"], "tendinopathy"),
         # "after i get back" (home) is not a return to running
         (["should i stretch before i head out the door or after i get back?"], None),
     ],
@@ -152,3 +159,24 @@ def test_a_runner_who_cannot_see_a_professional_is_noticed(text, no_professional
 def test_referral_passages_are_recognised():
     assert READER.referral.search("make an appointment with a licensed massage therapist")
     assert not READER.referral.search("Massage your hamstrings with your thumbs.")
+
+
+@pytest.mark.parametrize(
+    "turns, mild",
+    [
+        (["strained it 4 days ago, can walk fine. should i keep it still?"], True),
+        (["mine is sore but theres no bruising at all. is it a proper strain?"], True),
+        (["physio said grade 1", "can i jog on it?"], True),  # said earlier in the conversation
+        (["i cant walk without limping, should i stretch?"], False),
+        (["not able to walk normally since the race, what now?"], False),
+        # the grades themselves asked about: the runner wants all of them
+        (["whats the difference between a grade 1 and a grade 2 strain? mine is grade 1"], False),
+    ],
+)
+def test_a_runner_who_says_the_injury_is_mild_is_noticed(turns, mild):
+    assert read(turns[-1], *turns[:-1]).mild is mild
+
+
+def test_a_runner_slowing_after_the_line_is_read_as_deceleration():
+    for text in ("hurt it as i eased up past the finish line", "strained it shutting down after the line", "i hit stop on my watch after each rep"):
+        assert "deceleration" in read(text).expansion, text
