@@ -178,8 +178,12 @@ class AnswerPlanner:
                 words += quote(other).text.count(" ") + 1
         # What follows the lead in its own section usually completes it ("… It usually builds gradually." then
         # "The pain comes from irritation around the tendon…"): it may follow with a wider margin. Others
-        # must be about as close in meaning to the question as the lead (its word bonuses aside).
+        # must be about as close in meaning to the question as the lead (its word bonuses aside). What a thing
+        # is completes only another definition: the anatomy after "tightness is rarely why they hurt" doesn't
+        # complete it for "I stretch every night and they still feel tight".
         following = self._next_in_section(lead)
+        if following is not None and bank.units[following].kind == "definition" != bank.units[lead].kind:
+            following = None
         if following is None or scores[following] == -np.inf or meaning[following] < meaning[lead] - t.next_unit_margin:
             following = None
         for i in ([following] if following is not None else []) + ranked:

@@ -92,7 +92,11 @@ POINTS_BACK = frozenset("it this that these those they them".split())
 # So does one whose subject is such a word after a short opening ("Early on, it may…", "As it progresses, …").
 LEANS_BACK = re.compile(
     r"^(?:(?:It|It’s|This|That|These|Those|They|Such|He|She|Doing so|However|But)\b"
-    r"|(?:[A-Z][a-z]+(?: [a-z]+){0,2}, |As )(?:it|it’s|its|this|these|those|they|their)\b)"
+    r"|(?:[A-Z][a-z]+(?: [a-z]+){0,2}, |As )(?:it|it’s|its|this|these|those|they|their)\b"
+    # "If your hamstrings are too weak to compensate, this pelvic tilt causes…": the thing named was before
+    r"|(?:If|When|Once|Because|Since|While|Unless) [^,.]{0,100}, (?:this|these|those|that) (?!(?:can|may|will|is|are|should|could|would|might|helps?|means?)\b)[a-z]+"
+    # "Tight hip flexors can also add to this effect."
+    r"|[A-Z][^,.]{0,40}\balso\b[^,.]{0,30}\b(?:this|these|those) [a-z]+)"
 )
 # A sentence in the author's own voice ("it didn't work for me", "In my case, …"), outside quotation marks
 # ("grade I" is a grade, not the author).

@@ -300,3 +300,16 @@ def test_a_strain_while_slowing_after_the_line_gets_the_deceleration_passage(rea
 def test_how_quickly_to_build_mileage_is_answered_with_the_weekly_rule(real_bot):
     answer = real_bot.ask("Coming back from a hamstring niggle. How quickly can I build my weekly mileage back up?")
     assert "10%" in answer.lead.text and not [n for n in answer.notices if n.kind in ("no-timeline", "no-amount")]
+
+
+def test_load_advice_is_for_a_niggly_hamstring_too(real_bot):
+    # corpus/units.yaml: "Training load matters…" speaks to sore runners as well as healthy ones
+    answer = real_bot.ask("Added a hill session, upped my long run and started intervals this month. Now my hamstring is grumbling. Did I do too much at once?")
+    assert "too many changes arrive in the same week" in answer.lead.text
+
+
+def test_what_a_thing_is_does_not_follow_an_answer_as_its_completion(real_bot):
+    # the anatomy paragraph after "tightness is rarely why they hurt" is not said for a tightness question
+    answer = real_bot.ask("my hamstrings ALWAYS feel tight, even on rest days. are they just short or what?")
+    assert "rarely due to them being too tight" in answer.lead.text
+    assert "biceps femoris" not in " ".join(p.text for p in answer.items)

@@ -180,3 +180,7 @@ def test_a_runner_who_says_the_injury_is_mild_is_noticed(turns, mild):
 def test_a_runner_slowing_after_the_line_is_read_as_deceleration():
     for text in ("hurt it as i eased up past the finish line", "strained it shutting down after the line", "i hit stop on my watch after each rep"):
         assert "deceleration" in read(text).expansion, text
+
+
+def test_too_much_too_soon_is_read_as_the_articles_load_changes():
+    assert "too many changes in the same week" in read("went to 5 runs a week and added speed. too much too soon??").expansion

@@ -5,6 +5,7 @@ import pytest
 from core.corpus import load_articles
 from core.errors import CorpusError
 from core.settings import PROJECT_ROOT
+from core.text import LEANS_BACK
 from core.types import Article
 from ingest.units import KINDS, SITUATIONS, article_units, load_unit_rules
 
@@ -123,3 +124,17 @@ def test_every_unit_of_the_real_corpus_has_a_known_kind_and_situation():
     # no unit that can be said starts with a sentence that leans on text it doesn’t hold
     said = [u for u in units if u.kind not in ("story", "promotion", "signpost")]
     assert not [u.text[:40] for u in said if u.text.startswith(("It ", "This ", "However", "But "))]
+
+
+@pytest.mark.parametrize(
+    "sentence, leans",
+    [
+        ("If your hamstrings are too weak to compensate, this pelvic tilt causes them to stretch.", True),
+        ("Tight hip flexors can also add to this effect.", True),
+        ("If your hamstring is painful, it can be helpful to decrease the hills.", False),  # "it" is no earlier thing
+        ("If this is not possible, this can help.", False),
+        ("Strength work can also help runners.", False),
+    ],
+)
+def test_a_sentence_naming_an_earlier_thing_leans_on_the_one_before(sentence, leans):
+    assert bool(LEANS_BACK.match(sentence)) is leans
