@@ -313,3 +313,11 @@ def test_what_a_thing_is_does_not_follow_an_answer_as_its_completion(real_bot):
     answer = real_bot.ask("my hamstrings ALWAYS feel tight, even on rest days. are they just short or what?")
     assert "rarely due to them being too tight" in answer.lead.text
     assert "biceps femoris" not in " ".join(p.text for p in answer.items)
+
+
+def test_anything_else_is_not_a_foreign_word(real_bot):
+    # corpus/scope.yaml common_words: "else" names nothing, so this follow-up is answered, not declined
+    first = "how are you actually meant to foam roll your hamstrings?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    answer = real_bot.ask("im travelling this week and didnt bring the roller. anything else work?", history)
+    assert not answer.out_of_scope and "tennis" in answer.lead.text
