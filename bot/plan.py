@@ -42,6 +42,11 @@ INTENT_KINDS = {
 }
 
 
+def own_heading(unit: Unit) -> str:
+    """The unit's own (innermost) section heading; "" above the first one."""
+    return (unit.section or "").split("›")[-1]
+
+
 @dataclass
 class UnitBank:
     """The corpus's answer units with their vectors, what they talk about and how generic they are."""
@@ -63,7 +68,7 @@ class UnitBank:
 
     def __post_init__(self):
         self.terms = [set(content_terms(u.text)) for u in self.units]
-        self.heading_terms = [set(content_terms((u.section or "").split("›")[-1])) for u in self.units]
+        self.heading_terms = [set(content_terms(own_heading(u))) for u in self.units]
         self.section_terms = [set(content_terms(u.section or "")) for u in self.units]
         counts = Counter(term for terms in self.terms for term in terms)
         self.common = {term for term, k in counts.items() if k > COMMON_SHARE * len(self.units)}
@@ -109,7 +114,7 @@ class AnswerPlanner:
         # runner who says theirs is mild
         sentences = bank.sentences.sentences
         self.severe = [
-            [k for k, i in enumerate(m) if severe and (severe.search(sentences[i].text) or severe.search((u.section or "").split("›")[-1]))]
+            ([] if not severe else list(range(len(m))) if severe.search(own_heading(u)) else [k for k, i in enumerate(m) if severe.search(sentences[i].text)])
             for u, m in zip(bank.units, bank.members)
         ]
         self.min_relevance = min_relevance
@@ -270,7 +275,7 @@ class AnswerPlanner:
                 continue  # they said they can't see one: telling them to book one doesn't answer them
             heading = bank.heading_terms[n]
             best, closest = -np.inf, float(whole[n])
-            skipped = set(self.severe[n]) if reading and reading.mild else set()
+            skipped = self._not_for(n, reading)
             if skipped and len(skipped) == len(bank.members[n]):
                 continue  # all of it is on a severe tear, for a runner who says theirs is mild
             for k, i in enumerate(bank.members[n] or []):
@@ -301,6 +306,11 @@ class AnswerPlanner:
                     score += t.situation_bonus
             scores[n] = score
         return scores, meaning, unsuitable
+
+    def _not_for(self, n: int, reading: Reading | None) -> set[int]:
+        """Positions in unit n's members of sentences not said to this runner: what a severe tear needs, to one
+        who says theirs is mild."""
+        return set(self.severe[n]) if reading and reading.mild else set()
 
     def _asked_like(self, q: np.ndarray) -> np.ndarray:
         """Per unit, how close the question is to the closest question that unit is known to answer."""
@@ -339,18 +349,17 @@ class AnswerPlanner:
         # an author's own experience inside advice ("it didn't work for me") is never quoted as advice: the
         # quote is cut from the sentences on one side of it
         # (nor, to a runner who says theirs is mild, what a severe tear needs)
-        reading = request.reading
-        personal = sorted({*bank.personal[n], *(self.severe[n] if reading and reading.mild else [])})
+        unsaid = sorted(set(bank.personal[n]) | self._not_for(n, request.reading))
         long = unit.words > t.long_unit_words
-        if unit.form not in ("paragraph", "tip") or (not long and not personal) or len(members) < 2:
+        if unit.form not in ("paragraph", "tip") or (not long and not unsaid) or len(members) < 2:
             return Quote(unit.source_id, unit.text, unit.start, unit.end, score)
         sims = bank.sentences.vectors[members] @ request.query_vector
         asked = _asked(request)
         sims = sims + t.unit_overlap_weight * np.array([len(asked & bank.sentences.terms[i]) / (len(asked) or 1) for i in members])
-        sims[personal] = -np.inf
+        sims[unsaid] = -np.inf
         best = int(np.argmax(sims))
-        low = max([k + 1 for k in personal if k < best], default=0)  # the run of sentences the quote may span
-        high = min([k - 1 for k in personal if k > best], default=len(members) - 1)
+        low = max([k + 1 for k in unsaid if k < best], default=0)  # the run of sentences the quote may span
+        high = min([k - 1 for k in unsaid if k > best], default=len(members) - 1)
         first, last = best, best
         while first > low and LEANS_BACK.match(bank.sentences.sentences[members[first]].text):
             first -= 1
