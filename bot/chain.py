@@ -171,6 +171,7 @@ class Retrieval:
     passages: list[Passage]
     vector: np.ndarray  # what ranks sentences: the question's direction, with the topic's in a follow-up
     follows_up: bool = False  # the question was read with the earlier turns
+    asked: np.ndarray | None = None  # a follow-up's direction without the topic's
 
 
 def screen(snap: Snapshot, question: Question, embed: Embed | None = None) -> Screening:
@@ -205,18 +206,18 @@ def retrieve(
     without_gap = question.text.replace(reading.gap, " ") if reading and reading.gap else question.text
     asked_text = without_gap if len(without_gap.split()) >= 3 else question.text
     asked = query if asked_text == folded else normalise(asked_text)  # mending typos is not free: once is enough
-    vector = np.asarray(embeddings.embed_query(asked), dtype=np.float32)
+    vector = own = np.asarray(embeddings.embed_query(asked), dtype=np.float32)
     if folded != question.text:
         # A follow-up: the earlier turns fix the topic; within it, what is asked now ("how do I prevent
         # it?") should lead.
         w = tuning.followup_topic_weight
-        vector = w * np.asarray(embeddings.embed_query(query), dtype=np.float32) + (1 - w) * vector
+        vector = w * np.asarray(embeddings.embed_query(query), dtype=np.float32) + (1 - w) * own
         vector /= np.linalg.norm(vector)
-    return Retrieval(query, passages, vector, folded != question.text)
+    return Retrieval(query, passages, vector, folded != question.text, own)
 
 
 def compose(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None, sides: tuple = ()) -> Draft:
-    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides, retrieval.follows_up))
+    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides, retrieval.follows_up, retrieval.asked))
 
 
 def plan_answer(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None) -> tuple[list[Conflict], Draft]:

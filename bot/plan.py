@@ -353,7 +353,9 @@ class AnswerPlanner:
         long = unit.words > t.long_unit_words
         if unit.form not in ("paragraph", "tip") or (not long and not unsaid) or len(members) < 2:
             return Quote(unit.source_id, unit.text, unit.start, unit.end, score)
-        sims = bank.sentences.vectors[members] @ request.query_vector
+        # the unit was chosen on the conversation's topic; within it, what is asked now picks the sentences
+        # ("does ice even get deep enough?" after "ice or heat?": "ice and heat don't penetrate…")
+        sims = bank.sentences.vectors[members] @ (request.query_vector if request.asked_vector is None else request.asked_vector)
         asked = _asked(request)
         sims = sims + t.unit_overlap_weight * np.array([len(asked & bank.sentences.terms[i]) / (len(asked) or 1) for i in members])
         sims[unsaid] = -np.inf

@@ -3,6 +3,8 @@
 Built from LangChain parts, so `HybridRetriever` is a Runnable like any other retriever.
 """
 
+import re
+
 from langchain_chroma import Chroma
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -96,6 +98,8 @@ def build_retriever(store: Chroma, chunks: list[Chunk], k_dense: int, k_lexical:
 
 _ANAPHORA = POINTS_BACK | frozenset("its one ones there same".split())
 _CONNECTIVES = ("so ", "and ", "but ", "then ", "also ", "what about", "how about", "ok ", "okay ")
+# A relation whose other end is left unsaid ("i added hill reps a month ago... related?") is to the turn before.
+_RELATES_BACK = re.compile(r"\b(?:related|connected|linked|the cause|the reason|to blame|a factor)\W*$")
 
 
 def leans_on_history(question: str, unnamed: frozenset[str] = frozenset(), own_topic: bool = True) -> bool:
@@ -108,12 +112,14 @@ def leans_on_history(question: str, unnamed: frozenset[str] = frozenset(), own_t
     (True, False)
     >>> leans_on_history("before or after the run?", own_topic=False)
     True
+    >>> leans_on_history("i did add hill reps and fartleks about a month ago... related?")
+    True
     """
     tokens = words(question)
     content = [t for t in tokens if t not in STOPWORDS and t not in unnamed]
     has_anaphor = any(t in _ANAPHORA for t in tokens)
     opens_with_connective = question.strip().lower().startswith(_CONNECTIVES)
-    return (has_anaphor and len(content) <= 5) or (opens_with_connective and len(content) <= 6) or len(content) <= 1 or (len(content) <= 3 and not own_topic)
+    return bool(_RELATES_BACK.search(question.lower())) or (has_anaphor and len(content) <= 5) or (opens_with_connective and len(content) <= 6) or len(content) <= 1 or (len(content) <= 3 and not own_topic)
 
 
 def fold_history(

@@ -321,3 +321,28 @@ def test_anything_else_is_not_a_foreign_word(real_bot):
     history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
     answer = real_bot.ask("im travelling this week and didnt bring the roller. anything else work?", history)
     assert not answer.out_of_scope and "tennis" in answer.lead.text
+
+
+def _after(real_bot, first: str) -> list[dict]:
+    return [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+
+
+def test_how_much_weight_is_answered_with_the_start_from_bodyweight_advice(real_bot):
+    # corpus/questions.yaml measures.how-much: "bodyweight… heavier weights very gradually" states an amount
+    history = _after(real_bot, "which exercises build hamstring strength?")
+    answer = real_bot.ask("how much weight should I use to start?", history)
+    assert "Start with bodyweight exercises" in answer.lead.text and not [n for n in answer.notices if n.kind == "no-amount"]
+
+
+def test_a_relation_left_unsaid_is_to_the_turn_before(real_bot):
+    # "…connected?" names no other end: it is read with the question on what causes tendinopathy
+    history = _after(real_bot, "what brings on proximal hamstring tendinopathy?")
+    answer = real_bot.ask("I started doing interval sessions and hill work last month, connected?", history)
+    assert answer.lead.topic == "Proximal Hamstring Tendinopathy" and "hills" in answer.lead.text
+
+
+def test_a_follow_up_is_quoted_on_what_it_asks_now(real_bot):
+    # the ice passage is chosen on the conversation's topic; the follow-up's own words choose its sentences
+    history = _after(real_bot, "should I ice or heat my strained hamstring?")
+    answer = real_bot.ask("can ice actually reach that deep into the muscle?", history)
+    assert "don’t penetrate more than 1 centimeter" in answer.lead.text
