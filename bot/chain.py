@@ -142,7 +142,7 @@ class Snapshot:
         chunks = call_store(lambda: read_chunks(live.chunks), settings)
         sentences, vectors = call_store(lambda: read_chunks(live.sentences, with_vectors=True), settings)
         units, unit_vectors = call_store(lambda: read_chunks(live.units, with_vectors=True, record=Unit), settings)
-        asks = ask_vectors(load_unit_questions(settings.unit_questions_path, units), embeddings.embed_documents)
+        asks = ask_vectors(load_unit_questions(settings.unit_questions_path, units), embeddings.embed_documents, settings.unit_questions_cache, model)
         store = BoundedChroma(
             settings,
             client=live.client,

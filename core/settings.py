@@ -171,5 +171,10 @@ class Settings(BaseSettings):
         return self.data_dir / "index-manifest.json"
 
     @property
+    def unit_questions_cache(self) -> Path:
+        """corpus/unit_questions.yaml embedded (by ingest, or by the first load that finds it stale)."""
+        return self.data_dir / "unit-questions.npz"
+
+    @property
     def feedback_db(self) -> Path:
         return self.data_dir / "feedback.sqlite3"

@@ -3,6 +3,7 @@
 Four phases: read the corpus, plan what can be reused, embed only new text, write a new generation and swap.
 """
 
+import functools
 import sys
 import time
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from core.index import (
 from core.rulefile import verify_quotes
 from core.settings import Settings
 from core.types import Article, Chunk, Unit
-from core.unit_questions import load_unit_questions
+from core.unit_questions import ask_vectors, load_unit_questions
 from ingest.chunking import chunk_article, split_sentences
 from ingest.units import article_units, load_unit_rules
 from ingest.store import drop_orphans, set_aside, write_generation, write_manifest, writing
@@ -147,7 +148,10 @@ def run_ingest(
     verify_quotes(settings.rule_files, articles)
     model = model or model_label(settings)
     chunks, sentences, units = pieces(articles, settings)
-    load_unit_questions(settings.unit_questions_path, units)  # an entry no unit starts with stops ingest, not the bot
+    model_of = functools.cache(lambda: embeddings or load_embeddings(settings))  # loaded once, when something needs embedding
+    # an entry no unit starts with stops ingest, not the bot; the questions are embedded now, so loading is quick
+    questions = load_unit_questions(settings.unit_questions_path, units)
+    ask_vectors(questions, lambda texts: model_of().embed_documents(texts), settings.unit_questions_cache, model)
     fingerprint = corpus_fingerprint(articles, units_rules_text(settings))
     everything = [*chunks, *sentences, *units]
     new_ids = {c.id for c in everything}
@@ -174,7 +178,7 @@ def run_ingest(
         vectors = dict(reuse.vectors)
         if to_embed:
             show = sys.stderr.isatty() if progress is None else progress
-            vectors |= embed(to_embed, embeddings or load_embeddings(settings), settings.embedding_batch_size, show)
+            vectors |= embed(to_embed, model_of(), settings.embedding_batch_size, show)
 
         # A moved-aside store took the previous generation with it: nothing there is left to keep.
         replaced_collections = list(previous.collections) if previous and not summary.set_aside else []

@@ -7,8 +7,10 @@ import pytest
 from core.errors import CorpusError, IndexCorrupt, IndexMissing, IndexStale, RulesError
 from core.index import open_client, open_live_collections, read_manifest
 from core.index import chunker_signature, corpus_fingerprint, index_status
-from ingest.pipeline import run_ingest
+from core.unit_questions import ask_vectors, load_unit_questions
+from ingest.pipeline import pieces, run_ingest
 from core.corpus import load_articles
+from core.settings import PROJECT_ROOT, Settings
 from tests.conftest import write_article
 from tests.fakes import WordEmbeddings
 
@@ -160,3 +162,13 @@ def test_a_unit_question_entry_that_matches_no_unit_stops_ingest_not_the_bot(tin
     with pytest.raises(RulesError, match=r"unit_questions.yaml: units\[0\] \(alpha\): no unit starts with 'Hold each dynamic stretch'"):
         ingest(tiny_settings)
     assert read_manifest(tiny_settings) is None
+
+
+def test_ingest_embeds_the_unit_questions_so_loading_needs_not(tmp_path):
+    settings = Settings(corpus_dir=PROJECT_ROOT / "corpus", data_dir=tmp_path / "data")
+    ingest(settings)
+    units = pieces(load_articles(settings.articles_dir), settings)[2]
+    questions = load_unit_questions(settings.unit_questions_path, units)
+    # what the bot does when it loads: the vectors are read, nothing is embedded
+    vectors = ask_vectors(questions, lambda texts: pytest.fail("embedded at load"), settings.unit_questions_cache, MODEL)
+    assert sum(len(v) for v in vectors) == sum(len(q) for q in questions) > 100

@@ -66,3 +66,26 @@ def test_every_entry_of_the_reviewed_file_matches_exactly_one_unit_of_the_articl
     assert settings.unit_questions_path.exists()
     said = [u for u, qs in zip(units, questions) if u.kind not in ("story", "promotion", "signpost")]
     assert sum(1 for u, qs in zip(units, questions) if qs) >= 0.9 * len(said)
+
+
+def test_vectors_are_read_from_the_cache_when_the_questions_and_model_are_the_same(tmp_path):
+    cache, calls = tmp_path / "unit-questions.npz", []
+
+    def embed(texts):
+        calls.append(list(texts))
+        return WordEmbeddings().embed_documents(texts)
+
+    first = ask_vectors([["how do I stretch?"], []], embed, cache, "model-a")
+    again = ask_vectors([["how do I stretch?"], []], embed, cache, "model-a")
+    assert len(calls) == 1 and np.array_equal(first[0], again[0])
+    ask_vectors([["how do I stretch it?"], []], embed, cache, "model-a")  # a question edited
+    ask_vectors([["how do I stretch it?"], []], embed, cache, "model-b")  # another model
+    assert len(calls) == 3
+
+
+def test_a_damaged_cache_is_only_a_slower_load(tmp_path):
+    cache = tmp_path / "unit-questions.npz"
+    cache.write_bytes(b"not a numpy file")
+    vectors = ask_vectors([["how do I stretch?"]], WordEmbeddings().embed_documents, cache, "model-a")
+    assert vectors[0].shape[0] == 1
+    assert len(ask_vectors([["how do I stretch?"]], lambda texts: pytest.fail("embedded again"), cache, "model-a")[0]) == 1
