@@ -131,6 +131,9 @@ def test_assessment_and_self_care_after_a_red_flag():
         ("do tight hamstrings make you more likely to tear one?", ()),
         # trying a jog after an injury is coming back from it
         ("hurt my hammy a week ago, walking is still a bit sore, can I try a gentle jog?", ("injured", "returning", "sore")),
+        # running without pain again after weeks off is coming back, whatever the injury was
+        ("running pain-free again after 4 weeks off with a strained hamstring, when can I do intervals?", ("injured", "returning")),
+        ("6 wks off with a hammy strain, now pain free again. long run this weekend?", ("injured", "returning")),
     ],
 )
 def test_situations_said_and_not_said(text, situations):
