@@ -186,8 +186,10 @@ class AnswerPlanner:
         # must be about as close in meaning to the question as the lead (its word bonuses aside). What a thing
         # is completes only another definition: the anatomy after "tightness is rarely why they hurt" doesn't
         # complete it for "I stretch every night and they still feel tight".
+        # Nor does the next of a run of tips complete the one before: each is its own piece of advice ("Monitor
+        # your pace…" is not completed by "Add in more warm-up time!").
         following = self._next_in_section(lead)
-        if following is not None and bank.units[following].kind == "definition" != bank.units[lead].kind:
+        if following is not None and (bank.units[following].kind == "definition" != bank.units[lead].kind or bank.units[following].form == "tip" == bank.units[lead].form):
             following = None
         if following is None or scores[following] == -np.inf or meaning[following] < meaning[lead] - t.next_unit_margin:
             following = None

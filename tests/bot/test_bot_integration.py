@@ -346,3 +346,10 @@ def test_a_follow_up_is_quoted_on_what_it_asks_now(real_bot):
     history = _after(real_bot, "should I ice or heat my strained hamstring?")
     answer = real_bot.ask("can ice actually reach that deep into the muscle?", history)
     assert "don’t penetrate more than 1 centimeter" in answer.lead.text
+
+
+def test_the_next_tip_in_a_list_is_not_the_completion_of_the_one_before(real_bot):
+    # "Monitor your pace…" leads; the article's next tip, "Add in more warm-up time!", is its own advice
+    answer = real_bot.ask("I'm speeding up my tempo runs, how do I avoid hurting my hamstring?")
+    assert "Monitor your pace" in answer.lead.text
+    assert not any("warm-up time" in p.text for p in answer.items)
