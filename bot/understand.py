@@ -187,7 +187,11 @@ class QuestionReader:
         prevention = bool(self.prevention.search(text))
         no_professional = bool(self.no_professional.search(everything))
         # (not when the grades themselves are asked about: "what's the difference between a grade 1 and 2?")
-        mild = self._said(self.mild, everything) and intent != "what-is" and not (intent in COMPARING and _alternatives(ask))
+        # (nor is a runner who says it isn't an injury, asking what to do: "a bit achy, I don't think it's
+        # injured. what can I tweak?")
+        denied = "injured" not in situations and bool(self.situations["injured"].search(everything))
+        said_mild = self._said(self.mild, everything) or (intent in ADVICE_ASKED and denied)
+        mild = said_mild and intent != "what-is" and not (intent in COMPARING and _alternatives(ask))
         ask = self.normalise(ask, vocabulary)
         return Reading(
             intent=intent, situations=situations, expansion=expansion, unnamed=unnamed, gap=gap, small_talk=small_talk,
@@ -283,6 +287,7 @@ def _unknown(word: str, vocabulary: set[str]) -> int:
 # The intents a comparison is read in ("which is better, X or Y?", "what's the difference between X and Y?"):
 # elsewhere "or" joins alternatives nobody asked to weigh ("is it legit or just bro science?").
 COMPARING = frozenset({"which", "what-is", "should-i"})
+ADVICE_ASKED = frozenset({"how-to", "should-i"})  # what to do, not why or what it is
 _BETWEEN = re.compile(r"\bbetween ((?:\w+ ){1,3})and\b")
 
 

@@ -174,6 +174,12 @@ def test_referral_passages_are_recognised():
         (["not able to walk normally since the race, what now?"], False),
         # the grades themselves asked about: the runner wants all of them
         (["whats the difference between a grade 1 and a grade 2 strain? mine is grade 1"], False),
+        # a runner saying it isn't an injury, asking what to do, has no severe tear ...
+        (["back of my thigh is a bit achy, i dont think its injured though. should i change my training?"], True),
+        (["hamstring niggles on runs but im not injured. how do i keep running on it?"], True),
+        # ... but one asking why, or whether it is one, may be told about the grades
+        (["my hamstring aches but im not injured. why do sprinters tear theirs so badly?"], False),
+        (["is it safe to run again if walking still hurts?"], False),
     ],
 )
 def test_a_runner_who_says_the_injury_is_mild_is_noticed(turns, mild):
