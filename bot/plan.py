@@ -360,6 +360,12 @@ class AnswerPlanner:
         sims = bank.sentences.vectors[members] @ (request.query_vector if request.asked_vector is None else request.asked_vector)
         asked = _asked(request)
         sims = sims + t.unit_overlap_weight * np.array([len(asked & bank.sentences.terms[i]) / (len(asked) or 1) for i in members])
+        # a "how long" ("how much", "at what point") question: the sentences saying how long (how much, on what
+        # condition) are what it asks for
+        reading = request.reading
+        measure = self.measures.get(reading.intent) if reading and reading.intent else None
+        if measure:
+            sims = sims + t.measure_quote_bonus * np.array([bool(measure.search(bank.sentences.sentences[i].text)) for i in members])
         sims[unsaid] = -np.inf
         best = int(np.argmax(sims))
         low = max([k + 1 for k in unsaid if k < best], default=0)  # the run of sentences the quote may span

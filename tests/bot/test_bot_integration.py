@@ -353,3 +353,9 @@ def test_the_next_tip_in_a_list_is_not_the_completion_of_the_one_before(real_bot
     answer = real_bot.ask("I'm speeding up my tempo runs, how do I avoid hurting my hamstring?")
     assert "Monitor your pace" in answer.lead.text
     assert not any("warm-up time" in p.text for p in answer.items)
+
+
+def test_when_to_see_a_physio_leads_with_the_condition_not_what_a_physio_does(real_bot):
+    # questions.yaml intents.when ("at what stage"); a long unit is quoted on its sentence saying on what condition
+    answer = real_bot.ask("at what stage should I quit treating my hamstring myself and go see a physio?")
+    assert "consult a doctor or physical therapist if" in answer.lead.text or "can’t bear weight" in answer.lead.text
