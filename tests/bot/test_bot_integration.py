@@ -359,3 +359,9 @@ def test_when_to_see_a_physio_leads_with_the_condition_not_what_a_physio_does(re
     # questions.yaml intents.when ("at what stage"); a long unit is quoted on its sentence saying on what condition
     answer = real_bot.ask("at what stage should I quit treating my hamstring myself and go see a physio?")
     assert "consult a doctor or physical therapist if" in answer.lead.text or "can’t bear weight" in answer.lead.text
+
+
+def test_cut_out_is_not_a_foreign_word(real_bot):
+    # corpus/scope.yaml common_words: "cut" names nothing, so this follow-up is answered, not declined
+    history = _after(real_bot, "my physio says I have proximal hamstring tendinopathy, what is that?")
+    assert not real_bot.ask("so what should i cut out at the gym for now? i do heavy squats and lunges twice a week", history).out_of_scope
