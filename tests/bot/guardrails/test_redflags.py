@@ -78,6 +78,7 @@ ESCALATE = [
     (["I can't walk"], "cannot-walk"),
     (["I could barely walk home after the race"], "cannot-walk"),
     (["im on crutches since saturday"], "cannot-walk"),
+    (["3 hrs later i can barely hobble"], "cannot-walk"),
     (["I'm limping since the race"], "walking-affected"),
     (["I can't wlak properly since Sunday"], "walking-affected"),
     (["walking funny since Sunday, the hammy is sore"], "walking-affected"),
