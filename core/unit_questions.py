@@ -9,6 +9,7 @@ index; the bot reads them from it when it loads (or embeds them itself when the 
 import hashlib
 import json
 import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def _read(cache: Path, key: str, rows: int) -> np.ndarray | None:
         with np.load(cache, allow_pickle=False) as saved:
             vectors = saved["vectors"]
             return vectors if str(saved["key"]) == key and vectors.shape[0] == rows else None
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # missing, empty, truncated, not ours
         return None
 
 

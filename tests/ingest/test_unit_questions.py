@@ -83,9 +83,12 @@ def test_vectors_are_read_from_the_cache_when_the_questions_and_model_are_the_sa
     assert len(calls) == 3
 
 
-def test_a_damaged_cache_is_only_a_slower_load(tmp_path):
+@pytest.mark.parametrize("damage", ["not a numpy file", "empty", "truncated"])
+def test_a_damaged_cache_is_only_a_slower_load(tmp_path, damage):
     cache = tmp_path / "unit-questions.npz"
-    cache.write_bytes(b"not a numpy file")
+    ask_vectors([["how do I stretch?"]], WordEmbeddings().embed_documents, cache, "model-a")
+    saved = cache.read_bytes()
+    cache.write_bytes({"not a numpy file": b"not a numpy file", "empty": b"", "truncated": saved[: len(saved) // 2]}[damage])
     vectors = ask_vectors([["how do I stretch?"]], WordEmbeddings().embed_documents, cache, "model-a")
     assert vectors[0].shape[0] == 1
     assert len(ask_vectors([["how do I stretch?"]], lambda texts: pytest.fail("embedded again"), cache, "model-a")[0]) == 1
