@@ -207,13 +207,14 @@ def retrieve(
     asked_text = without_gap if len(without_gap.split()) >= 3 else question.text
     asked = query if asked_text == folded else normalise(asked_text)  # mending typos is not free: once is enough
     vector = own = np.asarray(embeddings.embed_query(asked), dtype=np.float32)
-    if folded != question.text:
+    follows_up = folded != question.text
+    if follows_up:
         # A follow-up: the earlier turns fix the topic; within it, what is asked now ("how do I prevent
         # it?") should lead.
         w = tuning.followup_topic_weight
         vector = w * np.asarray(embeddings.embed_query(query), dtype=np.float32) + (1 - w) * own
         vector /= np.linalg.norm(vector)
-    return Retrieval(query, passages, vector, folded != question.text, own)
+    return Retrieval(query, passages, vector, follows_up, own)
 
 
 def compose(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None, sides: tuple = ()) -> Draft:

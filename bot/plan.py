@@ -142,7 +142,7 @@ class AnswerPlanner:
         siding = [i for i in ranked if any(bank.units[i].source_id == source and side in bank.units[i].text for source, side in request.sides)]
         lead = siding[0] if siding else lead
         before: list[str] = []
-        measure = self.measures.get(reading.intent) if reading and reading.intent else None
+        measure = self._measure(reading)
         if measure:
             # what the duration (amount) is of: the asking words, less those most of the articles use
             # ("hamstring", "pain", "running"), which any passage shares
@@ -309,6 +309,10 @@ class AnswerPlanner:
             scores[n] = score
         return scores, meaning, unsuitable
 
+    def _measure(self, reading: Reading | None) -> Measured | None:
+        """How a passage states what a "how long" ("how much", "when") question asks for; None for other intents."""
+        return self.measures.get(reading.intent) if reading and reading.intent else None
+
     def _not_for(self, n: int, reading: Reading | None) -> set[int]:
         """Positions in unit n's members of sentences not said to this runner: what a severe tear needs, to one
         who says theirs is mild."""
@@ -362,8 +366,7 @@ class AnswerPlanner:
         sims = sims + t.unit_overlap_weight * np.array([len(asked & bank.sentences.terms[i]) / (len(asked) or 1) for i in members])
         # a "how long" ("how much", "at what point") question: the sentences saying how long (how much, on what
         # condition) are what it asks for
-        reading = request.reading
-        measure = self.measures.get(reading.intent) if reading and reading.intent else None
+        measure = self._measure(request.reading)
         if measure:
             sims = sims + t.measure_quote_bonus * np.array([bool(measure.search(bank.sentences.sentences[i].text)) for i in members])
         sims[unsaid] = -np.inf

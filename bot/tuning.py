@@ -65,11 +65,11 @@ class Tuning:
     """The best sentences of a long paragraph grow to about this many characters ..."""
     window_min_words: int = 20
     """... and at least this many words, so a quote is never a bare heading-like line ("Add in more warm-up time!")."""
+    window_margin: float = 0.12
+    """... taking a neighbour only while it is nearly as close to the question as the best sentence."""
     measure_quote_bonus: float = 0.1
     """Added to a sentence's closeness, when choosing a long unit's sentences, if it states what a "how long"
     ("how much", "when") question asks for."""
-    window_margin: float = 0.12
-    """... taking a neighbour only while it is nearly as close to the question as the best sentence."""
 
     # ---- conversation ----------------------------------------------------------------------------------
     followup_topic_weight: float = 0.35

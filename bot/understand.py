@@ -186,11 +186,11 @@ class QuestionReader:
         gap = self._gap(question.text, vocabulary, corpus_text)
         prevention = bool(self.prevention.search(text))
         no_professional = bool(self.no_professional.search(everything))
-        # (not when the grades themselves are asked about: "what's the difference between a grade 1 and 2?")
-        # (nor is a runner who says it isn't an injury, asking what to do: "a bit achy, I don't think it's
-        # injured. what can I tweak?")
+        # a runner who says it isn't an injury, asking what to do, has no severe tear either ("a bit achy, I
+        # don't think it's injured. what can I tweak?")
         denied = "injured" not in situations and bool(self.situations["injured"].search(everything))
         said_mild = self._said(self.mild, everything) or (intent in ADVICE_ASKED and denied)
+        # (not when the grades themselves are asked about: "what's the difference between a grade 1 and 2?")
         mild = said_mild and intent != "what-is" and not (intent in COMPARING and _alternatives(ask))
         ask = self.normalise(ask, vocabulary)
         return Reading(
