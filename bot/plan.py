@@ -138,8 +138,11 @@ class AnswerPlanner:
             return said[i]
 
         lead = ranked[0]
-        # a disagreement the runner's situation decides ("pulled it, should I stretch?"): the side that fits leads
-        siding = [i for i in ranked if any(bank.units[i].source_id == source and side in bank.units[i].text for source, side in request.sides)]
+        # a disagreement the runner's situation decides ("pulled it, should I stretch?"): the side that fits
+        # leads, when it answers about as well as the best unit; when it doesn't ("how do I work on the knot
+        # myself?", "should I keep it still or move it?"), the best unit leads, and the disagreement shown
+        # below it still says which side fits them (nothing unsuitable for their situation is in `ranked`)
+        siding = [i for i in ranked if self._side_in(i, request) is not None and scores[i] >= scores[lead] - t.side_margin]
         lead = siding[0] if siding else lead
         before: list[str] = []
         measure = self._measure(reading)
@@ -208,6 +211,14 @@ class AnswerPlanner:
             chosen.append(i)
             words += size
         return Draft(lead=quote(chosen[0]), support=[quote(i) for i in chosen[1:]], relevance=relevance, before=before)
+
+    def _side_in(self, n: int, request: Request) -> int | None:
+        """The position in unit n's members of the sentence quoting a side that fits the runner, if it holds one."""
+        unit, sentences = self.bank.units[n], self.bank.sentences.sentences
+        for source, side in request.sides:
+            if unit.source_id == source and side in unit.text:
+                return next((k for k, i in enumerate(self.bank.members[n]) if side[:40] in sentences[i].text), 0)
+        return None
 
     def _sides_missed(self, reading: Reading | None, lead: int) -> list[set[str]]:
         """The terms of each compared thing the lead doesn't speak of, when it speaks of the other."""
@@ -370,7 +381,9 @@ class AnswerPlanner:
         if measure:
             sims = sims + t.measure_quote_bonus * np.array([bool(measure.search(bank.sentences.sentences[i].text)) for i in members])
         sims[unsaid] = -np.inf
-        best = int(np.argmax(sims))
+        # a unit holding the side of a disagreement that fits the runner is quoted on it
+        side = self._side_in(n, request)
+        best = side if side is not None and side not in unsaid else int(np.argmax(sims))
         low = max([k + 1 for k in unsaid if k < best], default=0)  # the run of sentences the quote may span
         high = min([k - 1 for k in unsaid if k > best], default=len(members) - 1)
         first, last = best, best

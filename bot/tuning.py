@@ -43,6 +43,14 @@ class Tuning:
     """A "how long" ("how much", "when") question leads with a unit saying how long (how much, on what
     condition), if it scores within this of the best. (0.2 → 0.3: the tune half's "at what point should I get
     it looked at?" gained "if you can't bear weight…"; 0.4 lost one.)"""
+    side_margin: float = 0.35
+    """Where the runner's situation decides a disagreement the question is about, the side that fits leads
+    if it scores within this of the best unit. (Always, before: "should I keep doing hill reps?" led with
+    "you can make some adjustments to your running routine", and "keep it still or move it?", four days after
+    a strain, with what a grade III tear needs. Of the 34 read-set answers where a side outranked the best
+    unit, the side answered better in 14 of the 16 below 0.2 and 4 of the 5 in 0.25–0.35 ("big stretches at
+    my desk, good plan?": avoid aggressive stretching); beyond 0.4 the best unit did, in all 7. At 0.25, the
+    three stretching questions in 0.3–0.35 lost their answer.)"""
     units_after_lead: int = 2
     """Complementary units after the lead, at most."""
     support_margin: float = 0.06

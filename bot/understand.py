@@ -190,8 +190,11 @@ class QuestionReader:
         # don't think it's injured. what can I tweak?")
         denied = "injured" not in situations and bool(self.situations["injured"].search(everything))
         said_mild = self._said(self.mild, everything) or (intent in ADVICE_ASKED and denied)
-        # (not when the grades themselves are asked about: "what's the difference between a grade 1 and 2?")
-        mild = said_mild and intent != "what-is" and not (intent in COMPARING and _alternatives(ask))
+        # (not when the grades themselves are asked about: "what's the difference between a grade 1 and 2?", "is
+        # mine mild or a proper tear?"; other comparisons are the mild runner's own: "can I keep fit in the gym
+        # or will that make it worse?")
+        compared = _alternatives(ask) if intent in COMPARING else ()
+        mild = said_mild and intent != "what-is" and not any(self.mild.search(side) or self.severe.search(side) for side in compared)
         ask = self.normalise(ask, vocabulary)
         return Reading(
             intent=intent, situations=situations, expansion=expansion, unnamed=unnamed, gap=gap, small_talk=small_talk,

@@ -365,3 +365,28 @@ def test_cut_out_is_not_a_foreign_word(real_bot):
     # corpus/scope.yaml common_words: "cut" names nothing, so this follow-up is answered, not declined
     history = _after(real_bot, "my physio says I have proximal hamstring tendinopathy, what is that?")
     assert not real_bot.ask("so what should i cut out at the gym for now? i do heavy squats and lunges twice a week", history).out_of_scope
+
+
+def test_a_side_that_fits_leads_only_when_it_answers_about_as_well(real_bot):
+    # tuning.side_margin: "should I keep doing hill repeats?" is about the hills, though it reads as "keep
+    # running on a sore hamstring?"; "still or moving?" is answered by gentle movement, not what a tear needs
+    assert "elevation gains" in real_bot.ask("should I keep doing hill repeats while my hamstring is a bit sore?").lead.text
+    answer = real_bot.ask("strained my hamstring 5 days ago. should I keep it completely still or start moving it?")
+    assert "gentle movement" in answer.lead.text
+    # the side still leads where it answers: a stretch for a fresh strain
+    answer = real_bot.ask("I pulled my hamstring two days ago, is stretching it a good idea?")
+    assert any(p.quote in answer.lead.text for c in answer.conflicts for p in c.positions if "injured" in p.situations)
+
+
+def test_working_on_a_knot_is_not_running_through_pain(real_bot):
+    # corpus/conflicts.yaml running-through-pain: "work on it" is not "work through it"
+    answer = real_bot.ask("got a sore knot in my hamstring, can't afford a massage therapist. how do I work on it myself?")
+    assert "Find the muscle knot" in answer.lead.text
+    assert all("running" not in c.topic for c in answer.conflicts)
+
+
+def test_a_unit_holding_the_side_that_fits_is_quoted_on_it(real_bot):
+    # a grade 1 runner is told what a grade I strain needs, never what a tear needs
+    answer = real_bot.ask("physio says grade 1 strain, it hurts when I run fast. can I keep fit at the gym or will that make it worse?")
+    body = " ".join([answer.lead.text, *(p.text for p in answer.items)])
+    assert "immobilisation" not in body

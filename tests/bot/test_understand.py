@@ -174,6 +174,9 @@ def test_referral_passages_are_recognised():
         (["not able to walk normally since the race, what now?"], False),
         # the grades themselves asked about: the runner wants all of them
         (["whats the difference between a grade 1 and a grade 2 strain? mine is grade 1"], False),
+        (["mine feels mild. should i treat it as mild or as a tear?"], False),
+        # any other comparison is the mild runner's own
+        (["its a grade 1 strain. can i keep fit at the gym or will that make it worse?"], True),
         # a runner saying it isn't an injury, asking what to do, has no severe tear ...
         (["back of my thigh is a bit achy, i dont think its injured though. should i change my training?"], True),
         (["hamstring niggles on runs but im not injured. how do i keep running on it?"], True),

@@ -72,6 +72,7 @@ OTHER_TOPIC_QUESTIONS = [
     ("can I run through hamstring pain?", "running-through-pain"),
     ("should I stop running or keep going?", "running-through-pain"),
     ("is it safe to run on a pulled hamstring?", "running-through-pain"),
+    ("do I just work through the pain?", "running-through-pain"),
     ("what causes hamstring injuries in runners?", "injury-cause"),
     ("why do my hamstrings hurt after runs?", "injury-cause"),
     ("does overstriding cause hamstring pain?", "injury-cause"),
@@ -102,6 +103,7 @@ AGREEING_OR_NEUTRAL = [
     "how do I foam roll my hamstrings?",
     "in my training cycle when should I add speed work?",
     "what's the difference between a strain and tendinopathy?",
+    "how do I work on a knot in my hamstring?",  # working on it is treating it, not running through it
 ]
 
 
