@@ -113,6 +113,13 @@ def answered(
     if about_assessment:
         cited = [book.cite(s, q) for s, q in rules.evidence_for(verdict)[:MAX_EVIDENCE]]
         answer.notices.append(Notice(kind="when-to-get-assessed", text=" ".join(rules.info_lines(verdict)), citations=cited))
+    if draft.experience:
+        # only as the author's own: "The articles don't give a number for that." then "One author's own
+        # experience, not advice: “I was seeing her three times a week…”"
+        framing, told = draft.experience
+        answer.notices.append(Notice(
+            kind="own-experience", text=" ".join([framing, *(f"“{q.text}”" for q in told)]), citations=[book.cite(q.source_id, q.text, q.start) for q in told],
+        ))
     if draft.lead:
         answer.lead = book.part(draft.lead.source_id, draft.lead.text, draft.lead.start)
         answer.items = [] if about_assessment else [book.part(q.source_id, q.text, q.start) for q in draft.support]

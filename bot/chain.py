@@ -115,6 +115,7 @@ class Snapshot:
             generator=AnswerPlanner(
                 unit_bank, rules.questions.measures, rules.questions.mismatched, min_relevance=s.min_relevance, tuning=tuning,
                 unless_also=rules.questions.unless_also, referral=rules.questions.referral, severe=rules.questions.severe,
+                no_topic=rules.questions.unnamed,
             ),
             rules=rules,
             vocabulary=frozenset(corpus_vocabulary(articles) | rules.red_flags.vocabulary() | rules.questions.bridged_words),

@@ -35,6 +35,8 @@ class Draft:
     support: list[Quote] = field(default_factory=list)
     relevance: float = 0.0  # best question-sentence similarity seen
     before: list[str] = field(default_factory=list)  # notes to say before the lead, e.g. "none-measured:how-long"
+    # an author's own experience stating what the articles give no advice on, and the words that frame it
+    experience: tuple[str, list[Quote]] | None = None
 
     @property
     def quotes(self) -> list[Quote]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from bot.generate import Draft, Quote, Request, SentenceBank
 from bot.tuning import DEFAULT, Tuning
-from bot.understand import Measured, Reading
+from bot.understand import Experience, Measured, Reading
 from core.text import LEANS_BACK, content_terms, tells_own_experience
 from core.types import Unit
 
@@ -103,6 +103,7 @@ class AnswerPlanner:
         unless_also: frozenset[str] = frozenset(),
         referral: re.Pattern | None = None,
         severe: re.Pattern | None = None,
+        no_topic: frozenset[str] = frozenset(),
     ):
         self.bank = bank
         self.measures = measures  # per intent ("how-long", "how-much"), how a passage states a duration or amount
@@ -119,6 +120,7 @@ class AnswerPlanner:
         ]
         self.min_relevance = min_relevance
         self.tuning = tuning
+        self.no_topic = set(content_terms(" ".join(no_topic)))  # words naming no topic ("work", "need", "go")
 
     def compose(self, request: Request) -> Draft:
         bank, t = self.bank, self.tuning
@@ -145,6 +147,7 @@ class AnswerPlanner:
         siding = [i for i in ranked if self._side_in(i, request) is not None and scores[i] >= scores[lead] - t.side_margin]
         lead = siding[0] if siding else lead
         before: list[str] = []
+        experience: tuple[str, list[Quote]] | None = None
         measure = self._measure(reading)
         if measure:
             # what the duration (amount) is of: the asking words, less those most of the articles use
@@ -167,6 +170,7 @@ class AnswerPlanner:
                 # up… never skip it", for "how often?"; `look` in the measures table), nor one for other
                 # hamstrings than this runner's (how long to hold a stretch, when theirs is injured)
                 before.append(f"none-measured:{reading.intent}")
+                experience = self._experience(measure.rule.experience, topic) if measure.rule.experience else None
                 # then what they do say instead (how to manage it, not what it is): the closest unit of the kinds
                 # `instead` names, on what is asked by its words or its section's ("Managing Symptoms" under
                 # "Proximal Hamstring Tendinopathy"), unless a side that fits the runner leads
@@ -210,7 +214,22 @@ class AnswerPlanner:
                 continue
             chosen.append(i)
             words += size
-        return Draft(lead=quote(chosen[0]), support=[quote(i) for i in chosen[1:]], relevance=relevance, before=before)
+        return Draft(lead=quote(chosen[0]), support=[quote(i) for i in chosen[1:]], relevance=relevance, before=before, experience=experience)
+
+    def _experience(self, experience: Experience, topic: set[str]) -> tuple[str, list[Quote]] | None:
+        """Where the articles advise no duration (amount) on what is asked, the sentences of an author's own
+        experience that state one ("how often should I go for massage?": "I was seeing her three times a week for
+        30-minute sessions."), with the words that frame them as theirs. The story must be about all that is
+        asked about: not a massage therapist's sessions for "how often should I see a physio?"."""
+        bank, sentences = self.bank, self.bank.sentences.sentences
+        named = {term for term in topic if term in bank.sentences.idf} - bank.background - self.no_topic
+        states = re.compile(experience.states, re.I)
+        for run in self._stories() if named else []:
+            if named <= set().union(*(bank.terms[n] for n in run)):
+                told = [sentences[i] for n in run for i in bank.members[n] if states.search(sentences[i].text)]
+                if told:  # the first two statements of it, as the story tells them
+                    return experience.framing, [Quote(s.source_id, s.text, s.start, s.end, 0.0) for s in told[:2]]
+        return None
 
     def _side_in(self, n: int, request: Request) -> int | None:
         """The position in unit n's members of the sentence quoting a side that fits the runner, if it holds one."""
@@ -219,6 +238,22 @@ class AnswerPlanner:
             if unit.source_id == source and side in unit.text:
                 return next((k for k, i in enumerate(self.bank.members[n]) if side[:40] in sentences[i].text), 0)
         return None
+
+    def _stories(self) -> list[list[int]]:
+        """The articles' stories, each the run of adjacent story units telling it ("After more than two years of
+        pain… a massage therapist", "I was seeing her three times a week"): it is about what any of them names."""
+        units, stories = self.bank.units, []
+        for source in dict.fromkeys(u.source_id for u in units):
+            order = sorted((n for n, u in enumerate(units) if u.source_id == source), key=lambda n: units[n].start)
+            run: list[int] = []
+            for n in [*order, None]:
+                if n is not None and units[n].kind == "story":
+                    run.append(n)
+                    continue
+                if run:
+                    stories.append(run)
+                run = []
+        return stories
 
     def _sides_missed(self, reading: Reading | None, lead: int) -> list[set[str]]:
         """The terms of each compared thing the lead doesn't speak of, when it speaks of the other."""

@@ -38,6 +38,15 @@ class Measure(RuleModel):
     look: int = Field(0, ge=0)  # how many of the closest passages must not state one either, for `none` to be said
     instead: list[Literal["advice", "explanation", "definition"]] = []  # after `none`, the kinds of unit that lead, if one is close
     on_topic: bool = True  # the passage must share a word of what is asked about (not for "when should I see someone?")
+    experience: "Experience | None" = None  # after `none`, an author's own experience that states one, as theirs
+
+
+class Experience(RuleModel):
+    """An author's own experience stating what the articles give no advice on ("how often should I see a massage
+    therapist?": "I was seeing her three times a week…"): quoted after `none`, framed as theirs, never as advice."""
+
+    framing: Text  # the words before the quotes
+    states: Text  # how a sentence of the story states it
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ REMINDER = "_General information from the cited articles, not a diagnosis. If in
 DISAGREEMENT_OPENING = "**The sources disagree"
 IF_THIS_IS_YOU = "**If this is happening to you:**"
 # Notices that frame what follows, in this order, before the lead.
-BEFORE_LEAD = ("earlier-red-flag", "when-to-get-assessed", "not-covered", "no-timeline", "no-amount")
+BEFORE_LEAD = ("earlier-red-flag", "when-to-get-assessed", "not-covered", "no-timeline", "no-amount", "own-experience")
 _ITEM = re.compile(r"(?:- |\d+\. )")
 
 

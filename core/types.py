@@ -144,8 +144,11 @@ class Notice(BaseModel):
 
     kind: Literal[
         "declined", "nothing-found", "red-flag-info", "when-to-get-assessed", "not-covered", "no-timeline", "no-amount", "small-talk",
-        "earlier-red-flag",
-    ] = Field(description="What the notice is for; earlier-red-flag, when-to-get-assessed, not-covered, no-timeline and no-amount come before the lead.")
+        "earlier-red-flag", "own-experience",
+    ] = Field(
+        description="What the notice is for; earlier-red-flag, when-to-get-assessed, not-covered, no-timeline, no-amount and "
+        "own-experience (an author's own experience stating what the articles give no advice on, quoted as theirs) come before the lead."
+    )
     text: str = Field(description="Plain text (no Markdown).")
     citations: list[int] = Field(default_factory=list, description="Numbers of the article sentences that back it.")
 

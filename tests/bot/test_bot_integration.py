@@ -390,3 +390,20 @@ def test_a_unit_holding_the_side_that_fits_is_quoted_on_it(real_bot):
     answer = real_bot.ask("physio says grade 1 strain, it hurts when I run fast. can I keep fit at the gym or will that make it worse?")
     body = " ".join([answer.lead.text, *(p.text for p in answer.items)])
     assert "immobilisation" not in body
+
+
+def test_an_authors_own_experience_is_quoted_as_theirs_where_the_articles_advise_no_number(real_bot, articles):
+    # corpus/questions.yaml measures.how-much.experience: Garrick's sessions, framed as her own, after "no number"
+    answer = real_bot.ask("how often should I get a sports massage for my hamstring?")
+    kinds = [n.kind for n in answer.notices]
+    assert kinds.index("no-amount") < kinds.index("own-experience")
+    told = next(n for n in answer.notices if n.kind == "own-experience")
+    assert "not advice" in told.text and "three times a week" in told.text
+    for n in told.citations:  # each quote is the article's own words, cited
+        citation = answer.citations[n - 1]
+        assert citation.quote in told.text and citation.quote in articles[citation.source_id].body
+    assert answer.lead is not None and "three times a week" not in answer.lead.text  # a story never leads
+    assert answer.text.index("The articles don't give a number") < answer.text.index("One author's own experience") < answer.text.index(answer.lead.text)
+    # a story about a massage therapist is no answer to how often to see a physio
+    physio = real_bot.ask("how many times a week should I see a physio for my hamstring?")
+    assert "own-experience" not in [n.kind for n in physio.notices]
