@@ -13,7 +13,7 @@ import numpy as np
 
 from bot.generate import Draft, Quote, Request, SentenceBank
 from bot.tuning import DEFAULT, Tuning
-from bot.understand import Experience, Measured, Reading
+from bot.understand import Measured, Reading
 from core.text import LEANS_BACK, content_terms, tells_own_experience
 from core.types import Unit
 
@@ -65,6 +65,10 @@ class UnitBank:
     personal: list[list[int]] = field(init=False)  # per unit, the positions in `members` of the author's own experience
     ask_matrix: np.ndarray = field(init=False)  # every unit's questions, stacked, one row each ...
     ask_owner: np.ndarray = field(init=False)  # ... and the unit each row belongs to
+    # the articles' stories, each the run of adjacent story units telling it ("After more than two years of pain…
+    # a massage therapist", "I was seeing her three times a week"), with the terms of all of them: it is about
+    # what any of them names
+    stories: list[tuple[list[int], set[str]]] = field(init=False)
 
     def __post_init__(self):
         self.terms = [set(content_terms(u.text)) for u in self.units]
@@ -87,6 +91,16 @@ class UnitBank:
         self.personal = [[k for k, i in enumerate(m) if tells_own_experience(self.sentences.sentences[i].text)] for m in self.members]
         asks = [m for m in (self.asks or []) if len(m)]
         self.ask_matrix = np.vstack(asks) if asks else np.zeros((0, self.vectors.shape[-1] if self.vectors.ndim == 2 else 1))
+        self.stories = []
+        for source in dict.fromkeys(u.source_id for u in self.units):
+            order = sorted((n for n, u in enumerate(self.units) if u.source_id == source), key=lambda n: self.units[n].start)
+            run: list[int] = []
+            for n in [*order, None]:
+                if n is not None and self.units[n].kind == "story":
+                    run.append(n)
+                elif run:
+                    self.stories.append((run, set().union(*(self.terms[k] for k in run))))
+                    run = []
         self.ask_owner = np.concatenate([np.full(len(m), n) for n, m in enumerate(self.asks or []) if len(m)] or [np.zeros(0, dtype=int)]).astype(int)
 
 
@@ -170,7 +184,7 @@ class AnswerPlanner:
                 # up… never skip it", for "how often?"; `look` in the measures table), nor one for other
                 # hamstrings than this runner's (how long to hold a stretch, when theirs is injured)
                 before.append(f"none-measured:{reading.intent}")
-                experience = self._experience(measure.rule.experience, topic) if measure.rule.experience else None
+                experience = self._experience(measure, topic)
                 # then what they do say instead (how to manage it, not what it is): the closest unit of the kinds
                 # `instead` names, on what is asked by its words or its section's ("Managing Symptoms" under
                 # "Proximal Hamstring Tendinopathy"), unless a side that fits the runner leads
@@ -216,19 +230,20 @@ class AnswerPlanner:
             words += size
         return Draft(lead=quote(chosen[0]), support=[quote(i) for i in chosen[1:]], relevance=relevance, before=before, experience=experience)
 
-    def _experience(self, experience: Experience, topic: set[str]) -> tuple[str, list[Quote]] | None:
+    def _experience(self, measure: Measured, topic: set[str]) -> tuple[str, list[Quote]] | None:
         """Where the articles advise no duration (amount) on what is asked, the sentences of an author's own
         experience that state one ("how often should I go for massage?": "I was seeing her three times a week for
         30-minute sessions."), with the words that frame them as theirs. The story must be about all that is
         asked about: not a massage therapist's sessions for "how often should I see a physio?"."""
+        if measure.told is None:
+            return None
         bank, sentences = self.bank, self.bank.sentences.sentences
         named = {term for term in topic if term in bank.sentences.idf} - bank.background - self.no_topic
-        states = re.compile(experience.states, re.I)
-        for run in self._stories() if named else []:
-            if named <= set().union(*(bank.terms[n] for n in run)):
-                told = [sentences[i] for n in run for i in bank.members[n] if states.search(sentences[i].text)]
+        for run, said in bank.stories if named else []:
+            if named <= said:
+                told = [sentences[i] for n in run for i in bank.members[n] if measure.told.search(sentences[i].text)]
                 if told:  # the first two statements of it, as the story tells them
-                    return experience.framing, [Quote(s.source_id, s.text, s.start, s.end, 0.0) for s in told[:2]]
+                    return measure.rule.experience.framing, [Quote(s.source_id, s.text, s.start, s.end, 0.0) for s in told[:2]]
         return None
 
     def _side_in(self, n: int, request: Request) -> int | None:
@@ -238,22 +253,6 @@ class AnswerPlanner:
             if unit.source_id == source and side in unit.text:
                 return next((k for k, i in enumerate(self.bank.members[n]) if side[:40] in sentences[i].text), 0)
         return None
-
-    def _stories(self) -> list[list[int]]:
-        """The articles' stories, each the run of adjacent story units telling it ("After more than two years of
-        pain… a massage therapist", "I was seeing her three times a week"): it is about what any of them names."""
-        units, stories = self.bank.units, []
-        for source in dict.fromkeys(u.source_id for u in units):
-            order = sorted((n for n, u in enumerate(units) if u.source_id == source), key=lambda n: units[n].start)
-            run: list[int] = []
-            for n in [*order, None]:
-                if n is not None and units[n].kind == "story":
-                    run.append(n)
-                    continue
-                if run:
-                    stories.append(run)
-                run = []
-        return stories
 
     def _sides_missed(self, reading: Reading | None, lead: int) -> list[set[str]]:
         """The terms of each compared thing the lead doesn't speak of, when it speaks of the other."""

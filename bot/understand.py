@@ -51,10 +51,12 @@ class Experience(RuleModel):
 
 @dataclass(frozen=True)
 class Measured:
-    """A measure with its expression compiled: `search` finds a statement of it; `rule` is the reviewed entry."""
+    """A measure with its expressions compiled: `search` finds a statement of it; `told` one in an author's own
+    story (None when the rule quotes no story); `rule` is the reviewed entry."""
 
     pattern: re.Pattern
     rule: Measure
+    told: re.Pattern | None = None
 
     def search(self, text: str) -> re.Match | None:
         return self.pattern.search(text)
@@ -125,7 +127,10 @@ class QuestionReader:
         self.intents = {name: _whole_words(e) for name, e in file.intents.items()}
         self.situations = {name: _whole_words(e) for name, e in file.situations.items()}
         self.small_talk = {name: re.compile(rf"^\W*(?:{e})\W*$") for name, e in file.small_talk.items()}
-        self.measures = {intent: Measured(re.compile(m.states, re.I), m) for intent, m in file.measures.items()}
+        self.measures = {
+            intent: Measured(re.compile(m.states, re.I), m, re.compile(m.experience.states, re.I) if m.experience else None)
+            for intent, m in file.measures.items()
+        }
         self.assessed = _whole_words(file.assessed)
         self.prevention = _whole_words(file.prevention)
         self.no_professional = _whole_words(file.no_professional)
