@@ -219,7 +219,8 @@ def retrieve(
 
 
 def compose(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None, sides: tuple = ()) -> Draft:
-    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides, retrieval.follows_up, retrieval.asked))
+    said = next((m.content for m in reversed(question.history) if m.role == "assistant"), "")
+    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides, retrieval.follows_up, retrieval.asked, said))
 
 
 def plan_answer(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None) -> tuple[list[Conflict], Draft]:

@@ -53,6 +53,7 @@ class Request:
     sides: tuple[tuple[str, str], ...] = ()  # (article, quote): sides of a disagreement that fit the runner; one leads
     follows_up: bool = False  # read with the earlier turns (`query` holds them): a follow-up
     asked_vector: np.ndarray | None = None  # a follow-up's own words alone (`query_vector` mixes in the topic)
+    said: str = ""  # the answer the runner read just before this question: not quoted to them again first
 
 
 class Generator(Protocol):

@@ -402,7 +402,7 @@ class AnswerPlanner:
         # (nor, to a runner who says theirs is mild, what a severe tear needs)
         unsaid = sorted(set(bank.personal[n]) | self._not_for(n, request.reading))
         long = unit.words > t.long_unit_words
-        if unit.form not in ("paragraph", "tip") or (not long and not unsaid) or len(members) < 2:
+        if unit.form not in ("paragraph", "tip") or len(members) < 2:
             return Quote(unit.source_id, unit.text, unit.start, unit.end, score)
         # the unit was chosen on the conversation's topic; within it, what is asked now picks the sentences
         # ("does ice even get deep enough?" after "ice or heat?": "ice and heat don't penetrate…")
@@ -418,6 +418,8 @@ class AnswerPlanner:
         # a unit holding the side of a disagreement that fits the runner is quoted on it
         side = self._side_in(n, request)
         best = side if side is not None and side not in unsaid else int(np.argmax(sims))
+        if not long and not unsaid:  # a short unit is quoted whole, less what opens it without answering
+            return self._cut(n, self._open_at(n, 0, best, request.said), len(members) - 1, score)
         low = max([k + 1 for k in unsaid if k < best], default=0)  # the run of sentences the quote may span
         high = min([k - 1 for k in unsaid if k > best], default=len(members) - 1)
         first, last = best, best
@@ -439,9 +441,28 @@ class AnswerPlanner:
         # a quote never ends on a question the article goes on to answer ("… more stretching, right?")
         while last < high and bank.sentences.sentences[members[last]].text.rstrip().endswith("?"):
             last += 1
-        start, end = bank.sentences.sentences[members[first]].start, bank.sentences.sentences[members[last]].end
-        body = bank.sentences.articles[unit.source_id]
-        return Quote(unit.source_id, body[start:end], start, end, score)
+        return self._cut(n, self._open_at(n, first, best, request.said), last, score)
+
+    def _open_at(self, n: int, first: int, best: int, said: str) -> int:
+        """Where a quote of unit n's sentences first..best.. opens: past a heading-like line ("Ice and heat.",
+        "Decrease the elevation gains.") and past what the runner has just read in the answer before ("how
+        heavy should I start?" after the exercises were listed), when the sentence that answers comes later;
+        never on a sentence leaning on the one before it."""
+        sentences, members = self.bank.sentences.sentences, self.bank.members[n]
+        k = first
+        while k < best and (len(sentences[members[k]].text.split()) <= self.tuning.opener_words or (said and sentences[members[k]].text.strip() in said)):
+            k += 1
+        while k > first and LEANS_BACK.match(sentences[members[k]].text):
+            k -= 1
+        return k
+
+    def _cut(self, n: int, first: int, last: int, score: float) -> Quote:
+        """Unit n's sentences first..last (positions in its members), verbatim."""
+        unit, sentences, members = self.bank.units[n], self.bank.sentences.sentences, self.bank.members[n]
+        if first == 0 and last == len(members) - 1:
+            return Quote(unit.source_id, unit.text, unit.start, unit.end, score)
+        start, end = sentences[members[first]].start, sentences[members[last]].end
+        return Quote(unit.source_id, self.bank.sentences.articles[unit.source_id][start:end], start, end, score)
 
 
 def _asked(request: Request) -> set[str]:

@@ -75,6 +75,9 @@ class Tuning:
     """... and at least this many words, so a quote is never a bare heading-like line ("Add in more warm-up time!")."""
     window_margin: float = 0.12
     """... taking a neighbour only while it is nearly as close to the question as the best sentence."""
+    opener_words: int = 5
+    """A unit's opening sentence this short is a heading-like line ("Ice and heat."): the quote opens after it
+    when a later sentence answers better."""
     measure_quote_bonus: float = 0.1
     """Added to a sentence's closeness, when choosing a long unit's sentences, if it states what a "how long"
     ("how much", "when") question asks for."""

@@ -95,6 +95,8 @@ LEANS_BACK = re.compile(
     r"|(?:[A-Z][a-z]+(?: [a-z]+){0,2}, |As )(?:it|it’s|its|this|these|those|they|their)\b"
     # "If your hamstrings are too weak to compensate, this pelvic tilt causes…": the thing named was before
     r"|(?:If|When|Once|Because|Since|While|Unless) [^,.]{0,100}, (?:this|these|those|that) (?!(?:can|may|will|is|are|should|could|would|might|helps?|means?)\b)[a-z]+"
+    # "If this is not possible based on where you live…", "When that happens…"
+    r"|(?:If|When|Once|Unless|Until|While) (?:this|that|these|those|so)\b"
     # "Tight hip flexors can also add to this effect."
     r"|[A-Z][^,.]{0,40}\balso\b[^,.]{0,30}\b(?:this|these|those) [a-z]+)"
 )

@@ -132,7 +132,8 @@ def test_every_unit_of_the_real_corpus_has_a_known_kind_and_situation():
         ("If your hamstrings are too weak to compensate, this pelvic tilt causes them to stretch.", True),
         ("Tight hip flexors can also add to this effect.", True),
         ("If your hamstring is painful, it can be helpful to decrease the hills.", False),  # "it" is no earlier thing
-        ("If this is not possible, this can help.", False),
+        ("If the pain settles, this may mean it is healing.", False),  # "this" is the pain settling
+        ("If this is not possible based on where you live it can also be useful to decrease mileage.", True),
         ("Strength work can also help runners.", False),
     ],
 )
