@@ -394,6 +394,12 @@ def test_a_side_that_fits_leads_only_when_it_answers_about_as_well(real_bot):
     assert any(p.quote in answer.lead.text for c in answer.conflicts for p in c.positions if "injured" in p.situations)
 
 
+def test_what_a_therapist_can_assess_is_no_answer_to_a_runner_who_cannot_afford_one(real_bot):
+    # corpus/questions.yaml referral: "A physical therapist… can monitor progress with special tests"
+    answer = real_bot.ask("no money for physio rn and my insurance deductible is huge. hammy has been sore ~3 wks. what can i do on my own?")
+    assert "monitor progress" not in answer.lead.text and "foam roller" in answer.lead.text
+
+
 def test_working_on_a_knot_is_not_running_through_pain(real_bot):
     # corpus/conflicts.yaml running-through-pain: "work on it" is not "work through it"
     answer = real_bot.ask("got a sore knot in my hamstring, can't afford a massage therapist. how do I work on it myself?")

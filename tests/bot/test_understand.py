@@ -134,6 +134,9 @@ def test_assessment_and_self_care_after_a_red_flag():
         # running without pain again after weeks off is coming back, whatever the injury was
         ("running pain-free again after 4 weeks off with a strained hamstring, when can I do intervals?", ("injured", "returning")),
         ("6 wks off with a hammy strain, now pain free again. long run this weekend?", ("injured", "returning")),
+        ("coming back from a hamstring strain, how do I build up?", ("returning",)),
+        # an injury that keeps coming back is a recurring one, not a runner coming back from it
+        ("3rd time this year my hammy has flared up. why does it keep coming back", ()),
     ],
 )
 def test_situations_said_and_not_said(text, situations):
