@@ -267,18 +267,24 @@ def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Dra
     )
 
 
-FOLLOW_ON_FOREIGN = 1  # words the articles never use, at most, in a question read as following on ("sets")
+FOLLOW_ON_FOREIGN = 1  # words the articles never use, at most, in a question read as following on ("sets") ...
+# ... or, in a longer one, this share of its content words at most ("what cardio can I do in the meantime so I
+# don't lose my fitness?": "meantime" and "lose" of five; "go heavy straight away? I'm not a total newbie")
+FOLLOW_ON_FOREIGN_SHARE = 0.4
 
 
 def follows_on(snap: Snapshot, question: Question, draft: Draft, settings: Settings) -> bool:
     """Could a question that doesn't seem covered on its own follow on from a conversation about the
     hamstring? Only when it is about as close to the articles as a question in scope needs to be, with
-    few foreign words ("how many sets and reps?"), never a question on another subject ("who won the cup?")."""
+    few foreign words ("how many sets and reps?"), never a question on another subject ("who won the cup?",
+    "any good banana bread recipes with walnuts?")."""
     scope = snap.rules.scope
     if not question.earlier_user_turns or not any(scope.names_the_subject(t) for t in question.earlier_user_turns):
         return False
     foreign = scope.unknown_focus_terms(question.text, snap.vocabulary)
-    return draft.relevance >= settings.min_relevance and len(foreign) <= FOLLOW_ON_FOREIGN and not scope.wants_creative_writing(question.text)
+    content = scope.unknown_focus_terms(question.text, set())
+    few = len(foreign) <= FOLLOW_ON_FOREIGN or len(foreign) <= FOLLOW_ON_FOREIGN_SHARE * len(content)
+    return draft.relevance >= settings.min_relevance and few and not scope.wants_creative_writing(question.text)
 
 
 def disagreements(snap: Snapshot, retrieval: Retrieval, reading: Reading | None = None) -> list[Conflict]:

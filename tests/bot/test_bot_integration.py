@@ -400,6 +400,18 @@ def test_what_a_therapist_can_assess_is_no_answer_to_a_runner_who_cannot_afford_
     assert "monitor progress" not in answer.lead.text and "foam roller" in answer.lead.text
 
 
+def test_a_longer_follow_up_with_a_few_everyday_words_the_articles_never_use_is_answered(real_bot):
+    # bot/chain.py FOLLOW_ON_FOREIGN_SHARE: "meantime" and "lose" are two of five content words
+    history = _after(real_bot, "pulled my hamstring (mild, no bruising) and my half is in 6 weeks. freaking out a bit")
+    answer = real_bot.ask("what cardio can i do in the meantime so i dont lose all my fitness?", history)
+    assert not answer.out_of_scope and "stationary bike" in answer.lead.text
+    history = _after(real_bot, "plan is to add single leg deadlifts and glute bridges twice a week for my weak hammy")
+    answer = real_bot.ask("should i just go heavy straight away? i already lift a bit so im not a total newbie", history)
+    assert not answer.out_of_scope and "Start with bodyweight exercises" in answer.lead.text
+    # another subject is still declined, however the conversation began
+    assert real_bot.ask("any good banana bread recipes with walnuts?", history).out_of_scope
+
+
 def test_working_on_a_knot_is_not_running_through_pain(real_bot):
     # corpus/conflicts.yaml running-through-pain: "work on it" is not "work through it"
     answer = real_bot.ask("got a sore knot in my hamstring, can't afford a massage therapist. how do I work on it myself?")
