@@ -394,7 +394,8 @@ class AnswerPlanner:
     # ---- quoting ---------------------------------------------------------------------------------------
 
     def _quote(self, n: int, request: Request, score: float = 0.0) -> Quote:
-        """The unit, or for a long paragraph its best few sentences (never starting mid-thought)."""
+        """The unit, or for a long paragraph its best few sentences (never starting mid-thought); either opens past
+        a heading-like line or what the runner has just read, when a later sentence answers better."""
         bank, unit, t = self.bank, self.bank.units[n], self.tuning
         members = bank.members[n]
         # an author's own experience inside advice ("it didn't work for me") is never quoted as advice: the
@@ -402,7 +403,7 @@ class AnswerPlanner:
         # (nor, to a runner who says theirs is mild, what a severe tear needs)
         unsaid = sorted(set(bank.personal[n]) | self._not_for(n, request.reading))
         long = unit.words > t.long_unit_words
-        if unit.form not in ("paragraph", "tip") or len(members) < 2:
+        if unit.form not in ("paragraph", "tip") or len(members) < 2 or (not long and not unsaid and not self._aside(n, 0, request.said)):
             return Quote(unit.source_id, unit.text, unit.start, unit.end, score)
         # the unit was chosen on the conversation's topic; within it, what is asked now picks the sentences
         # ("does ice even get deep enough?" after "ice or heat?": "ice and heat don't penetrate…")
@@ -450,11 +451,16 @@ class AnswerPlanner:
         never on a sentence leaning on the one before it."""
         sentences, members = self.bank.sentences.sentences, self.bank.members[n]
         k = first
-        while k < best and (len(sentences[members[k]].text.split()) <= self.tuning.opener_words or (said and sentences[members[k]].text.strip() in said)):
+        while k < best and self._aside(n, k, said):
             k += 1
         while k > first and LEANS_BACK.match(sentences[members[k]].text):
             k -= 1
         return k
+
+    def _aside(self, n: int, k: int, said: str) -> bool:
+        """May a quote open past unit n's k-th sentence: a heading-like line, or one the runner has just read?"""
+        text = self.bank.sentences.sentences[self.bank.members[n][k]].text
+        return len(text.split()) <= self.tuning.opener_words or bool(said and text.strip() in said)
 
     def _cut(self, n: int, first: int, last: int, score: float) -> Quote:
         """Unit n's sentences first..last (positions in its members), verbatim."""
