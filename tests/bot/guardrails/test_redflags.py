@@ -477,3 +477,22 @@ def test_tightness_that_stretching_does_not_ease_is_answered_with_the_note(rules
     assert not tight.escalate and any(h.flag_id == "not-improving" for h in tight.informational)
     assert rules.check(["my hamstring pain is not getting better after three weeks"]).escalate
     assert rules.check(["my hamstrings feel tight and the pain keeps getting worse every run"]).escalate
+
+
+def test_a_lump_the_runner_calls_a_knot_is_answered_with_the_note(rules):
+    # corpus/red_flags.yaml contexts.knot: Dack's guide answers a tender knot (self-massage); the note that a
+    # lump can be a sign of a significant tear is still said
+    knot = rules.check(["theres a really tender lump in the middle of my hammy, pretty sure its a knot. how do i work it out myself?"])
+    assert not knot.escalate and any(h.flag_id == "gap-or-lump" for h in knot.informational)
+    assert rules.check(["there is a lump at the top of my hamstring"]).escalate
+    assert rules.check(["felt a pop sprinting and now theres a lump in my hamstring, is it a knot?"]).escalate
+
+
+def test_severe_pain_brought_on_by_sitting_is_answered_with_the_note(rules):
+    # corpus/red_flags.yaml contexts.sitting: sitting pain is the tendinopathy clue the articles give, not a
+    # tear's sudden pain; the note that sharp or worsening pain needs assessing is still said
+    sitting = rules.check(["why does SITTING hurt my hamstring more than running? the 2hr train ride home was agony, right on the sit bone"])
+    assert not sitting.escalate and any(h.flag_id == "sudden-severe-pain" for h in sitting.informational)
+    assert rules.check(["the pain in my hamstring was agony on my run today"]).escalate
+    sat_then_hurt = rules.check(["I was sitting down, got up and felt a sudden sharp pain in my hamstring, now I cant walk"])
+    assert sat_then_hurt.escalate and sat_then_hurt.urgent
