@@ -253,8 +253,7 @@ def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Dra
         return False
     if scope.names_the_subject(retrieval.query):
         return True
-    content = scope.unknown_focus_terms(question.text, set())
-    foreign = scope.unknown_focus_terms(question.text, snap.vocabulary)
+    content, foreign = scope.foreign_terms(question.text, snap.vocabulary)
     # A conversation already about the hamstring keeps its subject: "how many reps?" follows on from it,
     # as long as it brings in nothing the articles don't know.
     if not foreign and any(scope.names_the_subject(t) for t in question.earlier_user_turns):
@@ -281,8 +280,7 @@ def follows_on(snap: Snapshot, question: Question, draft: Draft, settings: Setti
     scope = snap.rules.scope
     if not question.earlier_user_turns or not any(scope.names_the_subject(t) for t in question.earlier_user_turns):
         return False
-    foreign = scope.unknown_focus_terms(question.text, snap.vocabulary)
-    content = scope.unknown_focus_terms(question.text, set())
+    content, foreign = scope.foreign_terms(question.text, snap.vocabulary)
     few = len(foreign) <= FOLLOW_ON_FOREIGN or len(foreign) <= FOLLOW_ON_FOREIGN_SHARE * len(content)
     return draft.relevance >= settings.min_relevance and few and not scope.wants_creative_writing(question.text)
 

@@ -168,3 +168,7 @@ class ScopeRules:
 
     def unknown_focus_terms(self, question: str, vocabulary: set[str]) -> list[str]:
         return unknown_focus_terms(question, vocabulary, self.common_words)
+
+    def foreign_terms(self, question: str, vocabulary: set[str]) -> tuple[list[str], list[str]]:
+        """The question's content words, and those of them the articles (`vocabulary`) never use."""
+        return self.unknown_focus_terms(question, set()), self.unknown_focus_terms(question, vocabulary)
