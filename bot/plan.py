@@ -166,16 +166,24 @@ class AnswerPlanner:
         if measure:
             # what the duration (amount) is of: the asking words, less those most of the articles use
             # ("hamstring", "pain", "running"), which any passage shares
-            # (when the asking words name nothing but the measure, "how fast should I build up?", the rest of the
-            # message says what it is of)
+            # (when the asking words name nothing but the measure, "how fast should I build up?", "how long till I
+            # notice a difference?", the rest of the message says what it is of; in a follow-up, what the turn
+            # before asked about and the runner was told: the massage therapist they booked, not the rest of
+            # their story)
             asked = set(content_terms(reading.topic or request.question))
-            topic = self._topic_terms(asked) if asked - MEASURE_TERMS - RELATIONS else self._topic_terms(set(content_terms(request.query)))
+            borrowed = request.follows_up and not self._names_any(asked)
+            if self._names_any(asked):
+                topic = self._topic_terms(asked)
+            else:
+                before_terms = set(content_terms(request.query)) - asked
+                topic = self._topic_terms((before_terms & set(content_terms(request.said))) or before_terms or asked)
             # a duration about something else (how long to hold a stretch, for "how long before intervals?")
             # doesn't answer: the unit must share what is asked about
             # (what is said must hold the duration: a long unit is quoted as its best sentences, which may not)
+            # (all of a topic the turn before named: a physical therapist's ultrasound is not the massage therapist)
             measured = [
                 i for i in ranked
-                if scores[i] >= scores[lead] - t.time_margin and (topic & bank.terms[i] or not measure.rule.on_topic) and measure.search(quote(i).text)
+                if scores[i] >= scores[lead] - t.time_margin and ((topic <= bank.terms[i] if borrowed else topic & bank.terms[i]) or not measure.rule.on_topic) and measure.search(quote(i).text)
             ]
             if measured:
                 lead = measured[0]
@@ -188,9 +196,12 @@ class AnswerPlanner:
                 # then what they do say instead (how to manage it, not what it is): the closest unit of the kinds
                 # `instead` names, on what is asked by its words or its section's ("Managing Symptoms" under
                 # "Proximal Hamstring Tendinopathy"), unless a side that fits the runner leads
+                # (nor, after a story on the massage therapist, the closest unit on running load: what follows a
+                # topic the turn before named is on it)
                 kinds = measure.rule.instead
-                if not siding and kinds and bank.units[lead].kind not in kinds:
-                    instead = [i for i in ranked if bank.units[i].kind in kinds and topic & (bank.terms[i] | bank.section_terms[i])]
+                on_topic = lambda i: topic <= (bank.terms[i] | bank.section_terms[i]) if borrowed else bool(topic & (bank.terms[i] | bank.section_terms[i]))  # noqa: E731
+                if not siding and ((kinds and bank.units[lead].kind not in kinds) or (borrowed and not on_topic(lead))):
+                    instead = [i for i in ranked if (not kinds or bank.units[i].kind in kinds) and on_topic(i)]
                     lead = instead[0] if instead else lead
 
         chosen = [lead]
@@ -264,6 +275,11 @@ class AnswerPlanner:
         left, right = ({max(known, key=idf.__getitem__)} if (known := side & idf.keys()) else set() for side in (left - right, right - left))
         said = self.bank.terms[lead]
         return [side for side, other in ((left, right), (right, left)) if side and not side & said and other & said]
+
+    def _names_any(self, terms: set[str]) -> bool:
+        """Do `terms` hold a word the articles use, other than a measure's, a time's or one naming no topic? ("how
+        long till I notice a difference?" holds none: what it is of is in the turn before)"""
+        return bool((terms - MEASURE_TERMS - RELATIONS - self.no_topic) & self.bank.sentences.idf.keys())
 
     def _topic_terms(self, terms: set[str]) -> set[str]:
         """The terms that say what is asked about: not those most units share, a measure's or a time's."""

@@ -101,7 +101,8 @@ _PAST_EXPERIENCE = re.compile(r"\b(?:felt|heard|had|got|noticed|saw|was|were|did
 _NEVER_HAPPENED = re.compile(r"\s*(?:i|you|someone|somebody|a runner|one|they|we)\s+(?:ever|were to|was to|should)\b")
 _ASKING = re.compile(
     r"^(?:(?:so|and|but|ok|okay|hi|hey|um|also|then|quick question|question)\W+)*"
-    r"(?:what|whats|which|is|are|does|do|can|could|should|would|will|how|hows|when|why|isnt|arent|doesnt|any)\b"
+    # ("can barely hobble" is a runner telling, with the "I" left out, not asking)
+    r"(?:what|whats|which|is|are|does|do|can(?! (?:barely|hardly)\b)|could(?! (?:barely|hardly)\b)|should|would|will|how|hows|when|why|isnt|arent|doesnt|any)\b"
 )
 _ABOUT_SOMEONE = re.compile(
     r"\b(?:my|mine|me|myself|im|ive|his|her|him|he|she|our|us|we|"

@@ -51,8 +51,14 @@ def ask(page, question: str) -> None:
 
 
 def ratings(path: Path) -> list[tuple]:
+    """The saved ratings; none while the app is still creating the file's table (a busy machine shows that moment)."""
     with sqlite3.connect(path) as db:
-        return db.execute("SELECT rating, question FROM feedback").fetchall()
+        try:
+            return db.execute("SELECT rating, question FROM feedback").fetchall()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return []
+            raise
 
 
 def until(check, timeout: float = 10):

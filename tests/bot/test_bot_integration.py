@@ -441,3 +441,19 @@ def test_an_authors_own_experience_is_quoted_as_theirs_where_the_articles_advise
     # a story about a massage therapist is no answer to how often to see a physio
     physio = real_bot.ask("how many times a week should I see a physio for my hamstring?")
     assert "own-experience" not in [n.kind for n in physio.notices]
+
+
+def test_a_follow_up_naming_only_a_measure_is_about_what_the_turn_before_named(real_bot):
+    # "how long till I notice a difference?" after booking a massage therapist: what it is of is the massage
+    # therapist, so Garrick's own weeks are quoted as hers and a massage unit leads, not ice or running load
+    first = "had a hamstring niggle for over a year that nothing has fixed. finally booked a massage therapist"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    answer = real_bot.ask("how long till i notice any difference?", history)
+    told = next((n for n in answer.notices if n.kind == "own-experience"), None)
+    assert told is not None and "within three weeks" in told.text and "not advice" in told.text
+    assert answer.lead is not None and "massage" in answer.lead.text.lower()
+    # ... and the same words after a question on ice are about ice: no massage story there
+    first = "should i ice my hamstring strain?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    ice = real_bot.ask("how long till i notice any difference?", history)
+    assert "own-experience" not in [n.kind for n in ice.notices]

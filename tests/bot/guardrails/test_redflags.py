@@ -496,3 +496,18 @@ def test_severe_pain_brought_on_by_sitting_is_answered_with_the_note(rules):
     assert rules.check(["the pain in my hamstring was agony on my run today"]).escalate
     sat_then_hurt = rules.check(["I was sitting down, got up and felt a sudden sharp pain in my hamstring, now I cant walk"])
     assert sat_then_hurt.escalate and sat_then_hurt.urgent
+
+
+def test_a_runner_leaving_out_the_i_is_telling_not_asking(rules):
+    # "can barely hobble" opens like "can I…?" but tells of the runner's own leg: it is theirs, and urgent
+    told = rules.check(["felt like someone smacked the back of my thigh. can barely hobble, thats ok right?"])
+    assert "cannot-walk" in [h.flag_id for h in told.personal] and told.urgent
+    # a general question stays a question, answered with the note
+    asked = rules.check(["can you run if you can barely walk?"])
+    assert not asked.personal and "cannot-walk" in [h.flag_id for h in asked.informational]
+
+
+def test_not_really_able_to_put_weight_on_the_leg_is_not_being_able_to(rules):
+    verdict = rules.check(["hill sprints tonight, cant really put weight on the leg now"])
+    assert "cannot-bear-weight" in [h.flag_id for h in verdict.personal] and verdict.urgent
+    assert not rules.check(["I can really put weight on the leg now, it feels fine"]).personal
