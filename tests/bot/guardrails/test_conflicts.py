@@ -73,6 +73,9 @@ OTHER_TOPIC_QUESTIONS = [
     ("should I stop running or keep going?", "running-through-pain"),
     ("is it safe to run on a pulled hamstring?", "running-through-pain"),
     ("do I just work through the pain?", "running-through-pain"),
+    ("can i keep doing easy runs on it?", "running-through-pain"),
+    ("should I keep doing my weekly hill reps if it's grumbling?", "running-through-pain"),
+    ("do I need to take a few days off?", "running-through-pain"),
     ("what causes hamstring injuries in runners?", "injury-cause"),
     ("why do my hamstrings hurt after runs?", "injury-cause"),
     ("does overstriding cause hamstring pain?", "injury-cause"),
@@ -104,6 +107,10 @@ AGREEING_OR_NEUTRAL = [
     "in my training cycle when should I add speed work?",
     "what's the difference between a strain and tendinopathy?",
     "how do I work on a knot in my hamstring?",  # working on it is treating it, not running through it
+    "how long do I keep icing my hamstring?",  # keeping at something else is not running on it
+    "should I keep the leg still or move it?",
+    "can I keep doing my heavy squats at the gym?",
+    "any form cues to take some load off my hamstrings?",  # taking load off is not taking time off
 ]
 
 
