@@ -171,19 +171,25 @@ class AnswerPlanner:
             # before asked about and the runner was told: the massage therapist they booked, not the rest of
             # their story)
             asked = set(content_terms(reading.topic or request.question))
-            borrowed = request.follows_up and not self._names_any(asked)
-            if self._names_any(asked):
+            named = self._names_any(asked)
+            if named:
                 topic = self._topic_terms(asked)
             else:
                 before_terms = set(content_terms(request.query)) - asked
                 topic = self._topic_terms((before_terms & set(content_terms(request.said))) or before_terms or asked)
+            # a topic borrowed from the turn before must be held whole (a physical therapist's ultrasound is not the
+            # massage therapist); one the question names needs a word in common
+            borrowed = request.follows_up and not named
+
+            def about(terms: set[str]) -> bool:
+                return topic <= terms if borrowed else bool(topic & terms)
+
             # a duration about something else (how long to hold a stretch, for "how long before intervals?")
             # doesn't answer: the unit must share what is asked about
             # (what is said must hold the duration: a long unit is quoted as its best sentences, which may not)
-            # (all of a topic the turn before named: a physical therapist's ultrasound is not the massage therapist)
             measured = [
                 i for i in ranked
-                if scores[i] >= scores[lead] - t.time_margin and ((topic <= bank.terms[i] if borrowed else topic & bank.terms[i]) or not measure.rule.on_topic) and measure.search(quote(i).text)
+                if scores[i] >= scores[lead] - t.time_margin and (about(bank.terms[i]) or not measure.rule.on_topic) and measure.search(quote(i).text)
             ]
             if measured:
                 lead = measured[0]
@@ -199,9 +205,8 @@ class AnswerPlanner:
                 # (nor, after a story on the massage therapist, the closest unit on running load: what follows a
                 # topic the turn before named is on it)
                 kinds = measure.rule.instead
-                on_topic = lambda i: topic <= (bank.terms[i] | bank.section_terms[i]) if borrowed else bool(topic & (bank.terms[i] | bank.section_terms[i]))  # noqa: E731
-                if not siding and ((kinds and bank.units[lead].kind not in kinds) or (borrowed and not on_topic(lead))):
-                    instead = [i for i in ranked if (not kinds or bank.units[i].kind in kinds) and on_topic(i)]
+                if not siding and ((kinds and bank.units[lead].kind not in kinds) or (borrowed and not about(bank.terms[lead] | bank.section_terms[lead]))):
+                    instead = [i for i in ranked if (not kinds or bank.units[i].kind in kinds) and about(bank.terms[i] | bank.section_terms[i])]
                     lead = instead[0] if instead else lead
 
         chosen = [lead]

@@ -102,7 +102,7 @@ _NEVER_HAPPENED = re.compile(r"\s*(?:i|you|someone|somebody|a runner|one|they|we
 _ASKING = re.compile(
     r"^(?:(?:so|and|but|ok|okay|hi|hey|um|also|then|quick question|question)\W+)*"
     # ("can barely hobble" is a runner telling, with the "I" left out, not asking)
-    r"(?:what|whats|which|is|are|does|do|can(?! (?:barely|hardly)\b)|could(?! (?:barely|hardly)\b)|should|would|will|how|hows|when|why|isnt|arent|doesnt|any)\b"
+    r"(?:what|whats|which|is|are|does|do|(?:can|could)(?! (?:barely|hardly)\b)|should|would|will|how|hows|when|why|isnt|arent|doesnt|any)\b"
 )
 _ABOUT_SOMEONE = re.compile(
     r"\b(?:my|mine|me|myself|im|ive|his|her|him|he|she|our|us|we|"
