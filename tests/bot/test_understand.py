@@ -68,6 +68,9 @@ def test_everyday_words_are_read_as_the_articles_words():
     assert reading.unnamed == (("ibuprofen", "anti-inflammatory medication"),)  # named by brand: said plainly
     assert READER.normalise("icing my hammy", VOCABULARY) == "ice my hamstring"
     assert READER.normalise("best exercizes to strenghten", VOCABULARY) == "best exercises to strengthen"
+    # pulling up at the end of a sprint is decelerating, not a pulled (strained) hamstring
+    assert "rapid deceleration" in READER.normalise("it goes when i pull up after strides", VOCABULARY)
+    assert "penetrate" in READER.normalise("does icing even get deep enough to help?", VOCABULARY)
 
 
 @pytest.mark.parametrize(
@@ -89,6 +92,7 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("is it true tight quads matter more than tight hamstrings?", None),  # "tight" is no thing; "tights" are
         ("PHT diagnosis but i love leg day. do i have to drop any of it?", None),
         ("do compression tights help?", "compression tights"),
+        ("does collagen powder or vitamin c speed up a hamstring strain healing?", "collagen powder"),
     ],
 )
 def test_what_the_articles_never_discuss_is_named(text, gap):

@@ -111,6 +111,8 @@ AGREEING_OR_NEUTRAL = [
     "should I keep the leg still or move it?",
     "can I keep doing my heavy squats at the gym?",
     "any form cues to take some load off my hamstrings?",  # taking load off is not taking time off
+    "is a sports massage worth it? money's tight this month",  # money that is tight is not a tight hamstring
+    "time's tight before my race, how do I fit strength work in?",
 ]
 
 
