@@ -71,6 +71,9 @@ def test_everyday_words_are_read_as_the_articles_words():
     # pulling up at the end of a sprint is decelerating, not a pulled (strained) hamstring
     assert "rapid deceleration" in READER.normalise("it goes when i pull up after strides", VOCABULARY)
     assert "penetrate" in READER.normalise("does icing even get deep enough to help?", VOCABULARY)
+    # a runner's "keeps coming back" and "safe to ignore?" in the articles' words: recurring, precedes worse injuries
+    assert "recurring comeback" in READER.normalise("why does my hamstring keep coming back?", VOCABULARY)
+    assert "precedes more serious injuries" in READER.normalise("tight for 2 wks, safe to ignore?", VOCABULARY)
 
 
 @pytest.mark.parametrize(
