@@ -28,6 +28,9 @@ ESCALATE = [
     (["heard a loud snap in my hammy sprinting for the bus"], "pop-or-tear"),
     (["my hammie went pop at parkrun this morning"], "pop-or-tear"),
     (["Felt my hammy go pop at parkrun. What stretches should I do?"], "pop-or-tear"),
+    # which leg it was doesn't hide it
+    (["felt my left hamstring pop on the last rep"], "pop-or-tear"),
+    (["felt my right hammy snap sprinting"], "pop-or-tear"),
     (["heard it go snap halfway up the hill"], "pop-or-tear"),
     (["felt something tear at the back of my thigh on the hill"], "pop-or-tear"),
     (["I think I tore my hamstring doing strides"], "pop-or-tear"),
@@ -167,6 +170,7 @@ HARMLESS = [
     ["no bruising"],
     ["I didn't feel a pop"],
     ["I can walk fine"],
+    ["felt my left hamstring go tight during strides"],  # going tight is not "felt it go"
     ["without any swelling"],
     ["never heard a snap"],
     ["no pop, no bruising, no swelling"],
