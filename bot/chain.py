@@ -8,7 +8,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -251,12 +251,12 @@ def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Dra
     s, scope = settings, snap.rules.scope
     if scope.wants_creative_writing(question.text) or draft.relevance < s.min_relevance or draft.lead is None:
         return False
-    if scope.names_the_subject(retrieval.query):
+    if scope.names_the_subject(question.text if scope.changes_subject(question.text) else retrieval.query):
         return True
     content, foreign = scope.foreign_terms(question.text, snap.vocabulary)
     # A conversation already about the hamstring keeps its subject: "how many reps?" follows on from it,
     # as long as it brings in nothing the articles don't know.
-    if not foreign and any(scope.names_the_subject(t) for t in question.earlier_user_turns):
+    if not foreign and not scope.changes_subject(question.text) and any(scope.names_the_subject(t) for t in question.earlier_user_turns):
         return True
     share = len(foreign) / len(content) if content else 0.0
     return (
@@ -272,17 +272,42 @@ FOLLOW_ON_FOREIGN = 1  # words the articles never use, at most, in a question re
 FOLLOW_ON_FOREIGN_SHARE = 0.4
 
 
-def follows_on(snap: Snapshot, question: Question, draft: Draft, settings: Settings) -> bool:
+def follows_on(
+    snap: Snapshot, question: Question, draft: Draft, settings: Settings, earlier_covered: Callable[[], bool] = lambda: False
+) -> bool:
     """Could a question that doesn't seem covered on its own follow on from a conversation about the
     hamstring? Only when it is about as close to the articles as a question in scope needs to be, with
     few foreign words ("how many sets and reps?"), never a question on another subject ("who won the cup?",
-    "any good banana bread recipes with walnuts?")."""
+    "any good banana bread recipes with walnuts?"). A conversation is about the hamstring when an earlier
+    message names it, or when the message before was itself covered (`earlier_covered`, asked only then):
+    "what should a proper warm-up look like?" never says "hamstring", and "how do I know I've done enough?"
+    follows on from it."""
     scope = snap.rules.scope
-    if not question.earlier_user_turns or not any(scope.names_the_subject(t) for t in question.earlier_user_turns):
+    if not question.earlier_user_turns or scope.changes_subject(question.text):
         return False
     content, foreign = scope.foreign_terms(question.text, snap.vocabulary)
     few = len(foreign) <= FOLLOW_ON_FOREIGN or len(foreign) <= FOLLOW_ON_FOREIGN_SHARE * len(content)
-    return draft.relevance >= settings.min_relevance and few and not scope.wants_creative_writing(question.text)
+    if not (draft.relevance >= settings.min_relevance and few and not scope.wants_creative_writing(question.text)):
+        return False
+    return any(scope.names_the_subject(t) for t in question.earlier_user_turns) or earlier_covered()
+
+
+def earlier_covered(snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning) -> bool:
+    """Was the runner's message before this one covered by the articles (read as it was then)?"""
+    history = list(question.history)
+    while history and history[-1].role != "user":
+        history.pop()
+    if not history:
+        return False
+    before = Question(history[-1].content, tuple(history[:-1]))
+    reading = read(snap, before)
+    if reading.small_talk:
+        return False
+    retrieval = retrieve(snap, embeddings, before, settings, tuning, reading)
+    _, draft = plan_answer(snap, before, retrieval, reading)
+    if covered(snap, before, retrieval, draft, settings):
+        return True
+    return follows_on(snap, before, draft, settings, lambda: earlier_covered(snap, embeddings, before, settings, tuning))
 
 
 def disagreements(snap: Snapshot, retrieval: Retrieval, reading: Reading | None = None) -> list[Conflict]:
@@ -345,11 +370,15 @@ def answer_question(
         reading = dataclasses.replace(reading, situations=("injured", *reading.situations))
     retrieval = retrieve(snap, embeddings, question, settings, tuning, reading)
     conflicts, draft = plan_answer(snap, question, retrieval, reading)
-    if not covered(snap, question, retrieval, draft, settings) and follows_on(snap, question, draft, settings):
+    follow = not covered(snap, question, retrieval, draft, settings) and follows_on(
+        snap, question, draft, settings, lambda: earlier_covered(snap, embeddings, question, settings, tuning)
+    )
+    if follow:
         # "how many sets and reps?" after a question on strength work: read with the conversation before declining
         retrieval = retrieve(snap, embeddings, question, settings, tuning, reading, fold=True)
         conflicts, draft = plan_answer(snap, question, retrieval, reading)
-    if not covered(snap, question, retrieval, draft, settings):
+    # read with the conversation, a follow-on needs only the closeness any question in scope needs
+    if not (covered(snap, question, retrieval, draft, settings) or (follow and draft.lead is not None and draft.relevance >= settings.min_relevance)):
         return declined(snap.rules.scope.decline_text)
     return answered(
         snap.articles, draft, snap.rules.red_flags, verdict, conflicts, snap.rules.scope.nothing_found,

@@ -208,7 +208,10 @@ class QuestionReader:
         # mine mild or a proper tear?"; other comparisons are the mild runner's own: "can I keep fit in the gym
         # or will that make it worse?")
         compared = _alternatives(ask) if intent in COMPARING else ()
-        mild = said_mild and intent != "what-is" and not any(self.mild.search(side) or self.severe.search(side) for side in compared)
+        # nor when this message names a severe injury, not to deny it: "ok so what would a grade 3 feel like?"
+        mild = said_mild and intent != "what-is" and not self._said(self.severe, text) and not any(
+            self.mild.search(side) or self.severe.search(side) for side in compared
+        )
         ask = self.normalise(ask, vocabulary)
         return Reading(
             intent=intent, situations=situations, expansion=expansion, unnamed=unnamed, gap=gap, small_talk=small_talk,

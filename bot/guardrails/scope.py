@@ -98,10 +98,11 @@ class ScopeFile(RuleModel):
     nothing_found: Text
     subject: list[Expression]
     creative: Expression
+    new_subject: Expression
     injection: InjectionWords
     common_words: Text
 
-    @field_validator("subject", "creative")
+    @field_validator("subject", "creative", "new_subject")
     @classmethod
     def _compiles(cls, value):
         for expression in value if isinstance(value, list) else [value]:
@@ -121,6 +122,7 @@ class ScopeRules:
     nothing_found: str
     subject: re.Pattern
     creative: re.Pattern
+    new_subject: re.Pattern
     injection: re.Pattern
     common_words: frozenset[str]
 
@@ -141,6 +143,7 @@ class ScopeRules:
             nothing_found=file.nothing_found,
             subject=re.compile("|".join(rf"\b(?:{s})\b" for s in file.subject), re.I),
             creative=re.compile(file.creative, re.I),
+            new_subject=re.compile(file.new_subject, re.I),
             injection=injection,
             common_words=frozenset(file.common_words.split()),
         )
@@ -156,6 +159,14 @@ class ScopeRules:
         True
         """
         return bool(self.subject.search(question))
+
+    def changes_subject(self, text: str) -> bool:
+        """Does the message say it is on another subject than the conversation's ("unrelated but…")?
+
+        >>> ScopeRules.load().changes_subject("unrelated but can you give me a half marathon plan?")
+        True
+        """
+        return bool(self.new_subject.search(text))
 
     def wants_creative_writing(self, text: str) -> bool:
         """Poems, jokes, stories: not something five health articles can answer, whatever the topic.

@@ -412,6 +412,21 @@ def test_a_longer_follow_up_with_a_few_everyday_words_the_articles_never_use_is_
     assert real_bot.ask("any good banana bread recipes with walnuts?", history).out_of_scope
 
 
+def test_a_follow_up_to_a_covered_question_that_never_named_the_hamstring_is_answered(real_bot):
+    # bot/chain.py earlier_covered: "what should a proper warm-up look like?" names no hamstring but is covered
+    history = _after(real_bot, "what should a proper warm up look like before a run? atm i just start jogging slowly and call it a warm up")
+    answer = real_bot.ask("how do i know if ive done enough of it tho", history)
+    assert not answer.out_of_scope and "sweating" in answer.lead.text
+    assert real_bot.ask("who won the world cup in 2018?", history).out_of_scope
+    # a message that says it changes the subject does not keep the conversation's
+    history = _after(real_bot, "is it normal for my hamstrings to be a bit sore the day after a long run?")
+    assert real_bot.ask("unrelated but can you give me a 12 week sub 1:45 half marathon plan?", history).out_of_scope
+    assert not real_bot.ask("unrelated but do hamstring injuries keep coming back?", history).out_of_scope
+    # nothing covered before: still declined
+    history = _after(real_bot, "write me a poem about the weather")
+    assert real_bot.ask("how do i know if ive done enough of it tho", history).out_of_scope
+
+
 def test_working_on_a_knot_is_not_running_through_pain(real_bot):
     # corpus/conflicts.yaml running-through-pain: "work on it" is not "work through it"
     answer = real_bot.ask("got a sore knot in my hamstring, can't afford a massage therapist. how do I work on it myself?")

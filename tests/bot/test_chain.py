@@ -228,6 +228,10 @@ def test_a_question_that_may_follow_on_from_the_conversation_is_read_with_it_bef
     assert not follows_on(snap, check("how many sets should i do?", strength, settings), far, settings)
     assert not follows_on(snap, check("who won the world cup in 2018?", strength, settings), far, settings)
     assert not follows_on(snap, check("write me a poem about sets and reps", strength, settings), close, settings)
+    # a conversation that never named the hamstring is about it when its message before was covered
+    warm_up = [{"role": "user", "content": "what should a proper warm up look like before a run?"}, {"role": "assistant", "content": "…"}]
+    assert follows_on(snap, check("how many sets should i do?", warm_up, settings), close, settings, lambda: True)
+    assert not follows_on(snap, check("how many sets should i do?", warm_up, settings), close, settings, lambda: False)
 
 
 

@@ -56,6 +56,9 @@ def test_intent(text, intent):
         (["i get a twinge when i sit at my desk"], "tendinopathy"),
         # "after i get back" (home) is not a return to running
         (["should i stretch before i head out the door or after i get back?"], None),
+        # a denial is of the words right after it: "not running with my strain" is a strain; "not really injured" is not
+        (["going stir crazy not running with my hamstring strain. what can i do at the gym?"], "injured"),
+        (["not really injured, my hamstring is just a bit sore on runs"], "sore"),
     ],
 )
 def test_situation_is_read_from_the_whole_conversation(turns, situation):
@@ -74,6 +77,10 @@ def test_everyday_words_are_read_as_the_articles_words():
     # a runner's "keeps coming back" and "safe to ignore?" in the articles' words: recurring, precedes worse injuries
     assert "recurring comeback" in READER.normalise("why does my hamstring keep coming back?", VOCABULARY)
     assert "precedes more serious injuries" in READER.normalise("tight for 2 wks, safe to ignore?", VOCABULARY)
+    # short hamstrings are tight ones; a short jog is not
+    assert "tight shortened" in READER.normalise("my hammies always feel tight. are they just short?", VOCABULARY)
+    assert "tight" not in READER.normalise("stairs still twinge. ready to try a short jog?", VOCABULARY)
+    assert "cycling stationary bike" in READER.normalise("can i just hammer the turbo trainer then?", VOCABULARY)
 
 
 @pytest.mark.parametrize(
@@ -193,6 +200,9 @@ def test_referral_passages_are_recognised():
         # ... but one asking why, or whether it is one, may be told about the grades
         (["my hamstring aches but im not injured. why do sprinters tear theirs so badly?"], False),
         (["is it safe to run again if walking still hurts?"], False),
+        # a severe injury named in the message is asked about, unless it is denied
+        (["physio said its a grade 1 strain", "ok so what would a grade 3 actually feel like? how would i even know"], False),
+        (["grade 1, can walk fine, definitely not a rupture. what should i do?"], True),
     ],
 )
 def test_a_runner_who_says_the_injury_is_mild_is_noticed(turns, mild):

@@ -490,6 +490,9 @@ def test_a_lump_the_runner_calls_a_knot_is_answered_with_the_note(rules):
     assert not knot.escalate and any(h.flag_id == "gap-or-lump" for h in knot.informational)
     assert rules.check(["there is a lump at the top of my hamstring"]).escalate
     assert rules.check(["felt a pop sprinting and now theres a lump in my hamstring, is it a knot?"]).escalate
+    # a tender (lumpy) spot the runner wants to massage is the knot Dack's guide answers
+    assert not rules.check(["found a really tender lumpy spot in my hamstring. how do i massage it myself?"]).escalate
+    assert rules.check(["felt a pop and now theres a tender lump in my hamstring, bruising too"]).escalate
 
 
 def test_severe_pain_brought_on_by_sitting_is_answered_with_the_note(rules):
