@@ -293,7 +293,7 @@ def follows_on(
 
 
 def earlier_covered(snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning) -> bool:
-    """Was the runner's message before this one covered by the articles (read as it was then)?"""
+    """Was the runner's message before this one covered by the articles (decided as it was then)?"""
     history = list(question.history)
     while history and history[-1].role != "user":
         history.pop()
@@ -301,13 +301,27 @@ def earlier_covered(snap: Snapshot, embeddings: Embeddings, question: Question, 
         return False
     before = Question(history[-1].content, tuple(history[:-1]))
     reading = read(snap, before)
-    if reading.small_talk:
-        return False
-    retrieval = retrieve(snap, embeddings, before, settings, tuning, reading)
-    _, draft = plan_answer(snap, before, retrieval, reading)
-    if covered(snap, before, retrieval, draft, settings):
-        return True
-    return follows_on(snap, before, draft, settings, lambda: earlier_covered(snap, embeddings, before, settings, tuning))
+    return not reading.small_talk and in_scope(snap, embeddings, before, settings, tuning, reading) is not None
+
+
+def in_scope(
+    snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning, reading: Reading
+) -> tuple[list[Conflict], Draft] | None:
+    """The question's disagreements and draft answer when the articles cover it; None when it is declined.
+    A question that doesn't seem covered on its own but may follow on from the conversation ("how many sets
+    and reps?" after a question on strength work) is read with the conversation before it is declined; read
+    so, it needs only the closeness any question in scope needs."""
+    retrieval = retrieve(snap, embeddings, question, settings, tuning, reading)
+    conflicts, draft = plan_answer(snap, question, retrieval, reading)
+    if covered(snap, question, retrieval, draft, settings):
+        return conflicts, draft
+    if not follows_on(snap, question, draft, settings, lambda: earlier_covered(snap, embeddings, question, settings, tuning)):
+        return None
+    retrieval = retrieve(snap, embeddings, question, settings, tuning, reading, fold=True)
+    conflicts, draft = plan_answer(snap, question, retrieval, reading)
+    if covered(snap, question, retrieval, draft, settings) or (draft.lead is not None and draft.relevance >= settings.min_relevance):
+        return conflicts, draft
+    return None
 
 
 def disagreements(snap: Snapshot, retrieval: Retrieval, reading: Reading | None = None) -> list[Conflict]:
@@ -368,18 +382,10 @@ def answer_question(
         return small_talk(reader.reply(reading.small_talk))
     if injured:  # until it is assessed, the leg is treated as freshly injured: no advice for healthy ones
         reading = dataclasses.replace(reading, situations=("injured", *reading.situations))
-    retrieval = retrieve(snap, embeddings, question, settings, tuning, reading)
-    conflicts, draft = plan_answer(snap, question, retrieval, reading)
-    follow = not covered(snap, question, retrieval, draft, settings) and follows_on(
-        snap, question, draft, settings, lambda: earlier_covered(snap, embeddings, question, settings, tuning)
-    )
-    if follow:
-        # "how many sets and reps?" after a question on strength work: read with the conversation before declining
-        retrieval = retrieve(snap, embeddings, question, settings, tuning, reading, fold=True)
-        conflicts, draft = plan_answer(snap, question, retrieval, reading)
-    # read with the conversation, a follow-on needs only the closeness any question in scope needs
-    if not (covered(snap, question, retrieval, draft, settings) or (follow and draft.lead is not None and draft.relevance >= settings.min_relevance)):
+    found = in_scope(snap, embeddings, question, settings, tuning, reading)
+    if found is None:
         return declined(snap.rules.scope.decline_text)
+    conflicts, draft = found
     return answered(
         snap.articles, draft, snap.rules.red_flags, verdict, conflicts, snap.rules.scope.nothing_found,
         [*reminders, *notices_before(snap, reading, draft)],
