@@ -218,27 +218,35 @@ def retrieve(
     return Retrieval(query, passages, vector, follows_up, own)
 
 
-def compose(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None, sides: tuple = ()) -> Draft:
+def compose(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None, sides: tuple = (), unfit: tuple = ()) -> Draft:
     said = next((m.content for m in reversed(question.history) if m.role == "assistant"), "")
-    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides, retrieval.follows_up, retrieval.asked, said))
+    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides, unfit, retrieval.follows_up, retrieval.asked, said))
 
 
 def plan_answer(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None) -> tuple[list[Conflict], Draft]:
     """The disagreements to show, and the answer: where the question is about one its situation decides, the
     side that fits the runner leads."""
     conflicts = disagreements(snap, retrieval, reading)
-    return conflicts, compose(snap, question, retrieval, reading, applicable_sides(snap, retrieval, reading, conflicts))
+    sides, unfit = applicable_sides(snap, retrieval, reading, conflicts)
+    return conflicts, compose(snap, question, retrieval, reading, sides, unfit)
 
 
-def applicable_sides(snap: Snapshot, retrieval: Retrieval, reading: Reading | None, conflicts: list[Conflict]) -> tuple[tuple[str, str], ...]:
-    """(article, quote) of each side that fits the runner's situation, of the disagreements the question
-    itself is about ("I pulled it, should I stretch?"), not those only its passages show."""
+def applicable_sides(snap: Snapshot, retrieval: Retrieval, reading: Reading | None, conflicts: list[Conflict]) -> tuple[tuple, tuple]:
+    """Of the disagreements the question itself is about ("I pulled it, should I stretch?"), not those only its
+    passages show, and that the runner's situation decides: (article, quote) of each side that fits them, and
+    (article, "is this about the disagreement?") of each side written for another situation ("settle for the
+    stationary bike", to a runner with tendinopathy), which only the disagreement block, saying it doesn't fit
+    them, may quote."""
     if not reading or not reading.situation:
-        return ()
-    asked = {t.topic for t in snap.rules.conflicts.topics_in(retrieval.query)}
-    return tuple(
-        (p.source_id, p.quote) for c in conflicts if c.topic in asked and c.fits for p in c.positions if reading.situation in p.situations
+        return (), ()
+    asked = {t.topic: t for t in snap.rules.conflicts.topics_in(retrieval.query)}
+    decided = [(c, asked[c.topic]) for c in conflicts if c.topic in asked and c.fits]
+    fit = tuple((p.source_id, p.quote) for c, _ in decided for p in c.positions if reading.situation in p.situations)
+    unfit = tuple(
+        (p.source_id, topic.spoken_of_in)
+        for c, topic in decided for p in c.positions if p.situations and reading.situation not in p.situations
     )
+    return fit, unfit
 
 
 def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Draft, settings: Settings) -> bool:

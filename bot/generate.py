@@ -6,7 +6,7 @@ generator can replace the default one (bot/plan.py) without touching retrieval o
 """
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -51,6 +51,9 @@ class Request:
     passages: list[Passage]
     reading: "Reading | None" = None  # intent, situation, vocabulary (bot.understand)
     sides: tuple[tuple[str, str], ...] = ()  # (article, quote): sides of a disagreement that fit the runner; one leads
+    # (article, "is this text about that disagreement?") of each side that doesn't fit the runner, of a
+    # disagreement shown with the side that does: what that article says on it is left to the disagreement block
+    unfit: tuple[tuple[str, Callable[[str], bool]], ...] = ()
     follows_up: bool = False  # read with the earlier turns (`query` holds them): a follow-up
     asked_vector: np.ndarray | None = None  # a follow-up's own words alone (`query_vector` mixes in the topic)
     said: str = ""  # the answer the runner read just before this question: not quoted to them again first

@@ -153,6 +153,10 @@ class AnswerPlanner:
                 said[i] = self._quote(i, request, float(scores[i]))
             return said[i]
 
+        # what an article says on a disagreement shown with the side that fits the runner, when its side doesn't
+        # and the passage is written for others than them ("settle for the… stationary bike", for a strain, to a
+        # runner with tendinopathy), is left to the disagreement block, which says that it doesn't fit them
+        ranked = [i for i in ranked if not self._left_to_block(i, request, quote(i).text)] or ranked
         lead = ranked[0]
         # a disagreement the runner's situation decides ("pulled it, should I stretch?"): the side that fits
         # leads, when it answers about as well as the best unit; when it doesn't ("how do I work on the knot
@@ -261,6 +265,14 @@ class AnswerPlanner:
                 if told:  # the first two statements of it, as the story tells them
                     return measure.rule.experience.framing, [Quote(s.source_id, s.text, s.start, s.end, 0.0) for s in told[:2]]
         return None
+
+    def _left_to_block(self, n: int, request: Request, said: str) -> bool:
+        """Does unit n, quoted as `said`, state a side of a shown disagreement that doesn't fit the runner, in a
+        passage written for none of their situations?"""
+        unit, reading = self.bank.units[n], request.reading
+        if not request.unfit or not reading or set(reading.situations) & set(unit.situations) or "any" in unit.situations:
+            return False
+        return any(source == unit.source_id and about(said) for source, about in request.unfit)
 
     def _side_in(self, n: int, request: Request) -> int | None:
         """The position in unit n's members of the sentence quoting a side that fits the runner, if it holds one."""

@@ -17,7 +17,8 @@ STOPWORDS = frozenset(
     he her here hers herself him himself his how i if in into is it its itself just let me more most my myself no
     nor not now of off on once only or other our ours ourselves out over own same she should so some such than that
     the their theirs them themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself yourselves get got im ive
+    what when where which while who whom why will with would you your yours yourself yourselves get got im ive id ill
+    youre youd youve youll theyre theyd shes hes weve wed itll thatll thats theres
     dont doesnt cant isnt whats wat thing things really much many one ones way lot lots please tell know want anything""".split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+")

@@ -46,6 +46,10 @@ class ConflictTopic:
         """True when normalised text matches every expression of one of the topic's rules."""
         return any(all(pattern.search(text) for pattern in rule) for rule in self.recognise)
 
+    def spoken_of_in(self, text: str) -> bool:
+        """`is_about` for any text (an article's sentence, say), normalised first."""
+        return self.is_about(rule_text(text))
+
 
 class ConflictRegistry:
     """The reviewed disagreements of corpus/conflicts.yaml."""

@@ -268,6 +268,8 @@ def test_tweaking_a_plan_is_not_an_injury(real_bot):
     plan = reader.read(check("hamstring a bit sore, my loop is hilly. do I stop or can I just tweak things?", [], real_bot.settings), vocabulary)
     leg = reader.read(check("tweaked my hammy yesterday, can i stretch it?", [], real_bot.settings), vocabulary)
     assert "injured" not in plan.situations and leg.situation == "injured"
+    felt = reader.read(check("just felt my hammy tweak 20 min ago during strides, its sore. should i stretch it?", [], real_bot.settings), vocabulary)
+    assert "injured" in felt.situations
 
 
 def test_another_form_of_an_article_word_is_not_foreign(real_bot):
@@ -439,6 +441,21 @@ def test_a_unit_holding_the_side_that_fits_is_quoted_on_it(real_bot):
     answer = real_bot.ask("physio says grade 1 strain, it hurts when I run fast. can I keep fit at the gym or will that make it worse?")
     body = " ".join([answer.lead.text, *(p.text for p in answer.items)])
     assert "immobilisation" not in body
+
+
+def test_a_side_that_does_not_fit_the_runner_is_left_to_the_disagreement_block(real_bot):
+    # bot/plan.py _left_to_block: Garrick's "settle for the… stationary bike", written for a strain, is not quoted
+    # as advice to a runner with tendinopathy asking about cycling; the block says it doesn't fit them
+    history = _after(real_bot, "can't run at the moment cos of proximal hamstring tendinopathy. what cross training can i do to keep fitness up?")
+    answer = real_bot.ask("what about my turbo trainer? was planning on doing zwift every day", history)
+    body = " ".join([answer.lead.text, *(p.text for p in answer.items)])
+    assert "Cycling can aggravate" in answer.lead.text and "stationary bike" not in body
+    cycling = next(c for c in answer.conflicts if "Cycling" in c.topic)
+    assert "tendinopathy" in cycling.fits and any("stationary bike" in p.quote for p in cycling.positions)
+    # a passage written for the runner's own situation stays: a strain keeps the strain article's cross-training
+    answer = real_bot.ask("mild hammy strain (grade 1 i think), gym has elliptical, stairmaster and spin bikes. which cardio is best to keep fitness up?")
+    body = " ".join([answer.lead.text, *(p.text for p in answer.items)])
+    assert "stationary bike" in answer.lead.text and "settle for the elliptical machine" in body
 
 
 def test_an_authors_own_experience_is_quoted_as_theirs_where_the_articles_advise_no_number(real_bot, articles):

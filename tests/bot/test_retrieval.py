@@ -36,6 +36,7 @@ def test_content_terms_drop_stopwords_and_fold_word_forms():
     assert content_terms("Should I be stretching my hamstrings?") == content_terms("stretch hamstring")
     assert len(content_terms("Should I be stretching my hamstrings?")) == 2
     assert content_terms("don’t stretch") == ["stretch"]
+    assert content_terms("how long till i'd notice, and you’re sure it'll help?") == content_terms("how long till notice sure help")  # contractions
     assert content_terms("overstride") == content_terms("overstriding") == content_terms("overstrides")
 
 
