@@ -5,6 +5,7 @@ result; `answer_question` wires them in a few lines, and `Bot` only keeps the cu
 """
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -18,7 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from bot.assemble import answered, declined, escalated, small_talk
 from bot.generate import Draft, Generator, Request, SentenceBank
-from bot.guardrails.conflicts import ConflictRegistry, passage_disagreements
+from bot.guardrails.conflicts import ConflictRegistry, ConflictTopic, passage_disagreements
 from bot.guardrails.redflags import CachedEmbed, Embed, RedFlagRules, RedFlagVerdict
 from bot.guardrails.scope import ScopeRules, corpus_vocabulary
 from bot.plan import AnswerPlanner, UnitBank
@@ -228,7 +229,22 @@ def plan_answer(snap: Snapshot, question: Question, retrieval: Retrieval, readin
     side that fits the runner leads."""
     conflicts = disagreements(snap, retrieval, reading)
     sides, unfit = applicable_sides(snap, retrieval, reading, conflicts)
-    return conflicts, compose(snap, question, retrieval, reading, sides, unfit)
+    draft = compose(snap, question, retrieval, reading, sides, unfit)
+    return [c for c in conflicts if bears_on(snap, c, retrieval, reading, draft)], draft
+
+
+def bears_on(snap: Snapshot, conflict: Conflict, retrieval: Retrieval, reading: Reading | None, draft: Draft) -> bool:
+    """Is a disagreement one the answer must show: the runner asks about it, or the answer quotes a side of it?
+    One only their story touches ("felt my hammy tighten… what should I do for the next few days?" and whether
+    tight hamstrings are the problem), or only a retrieved passage the answer doesn't quote, is not: the block
+    would bury the answer."""
+    topic = next((t for t in snap.rules.conflicts.topics if t.topic == conflict.topic), None)
+    own_ask = reading is not None and reading.ask and not retrieval.follows_up and snap.generator.names_topic(reading.topic)
+    asked = reading.ask if own_ask else retrieval.query
+    quoted = [q.text for q in draft.quotes]
+    if topic is not None and (topic.spoken_of_in(asked) or any(topic.spoken_of_in(text) for text in quoted)):
+        return True
+    return any(p.quote in text or text in p.quote for p in conflict.positions for text in quoted)
 
 
 def applicable_sides(snap: Snapshot, retrieval: Retrieval, reading: Reading | None, conflicts: list[Conflict]) -> tuple[tuple, tuple]:
@@ -243,10 +259,16 @@ def applicable_sides(snap: Snapshot, retrieval: Retrieval, reading: Reading | No
     decided = [(c, asked[c.topic]) for c in conflicts if c.topic in asked and c.fits]
     fit = tuple((p.source_id, p.quote) for c, _ in decided for p in c.positions if reading.situation in p.situations)
     unfit = tuple(
-        (p.source_id, topic.spoken_of_in)
+        (p.source_id, functools.partial(_states_side, p.quote, topic))
         for c, topic in decided for p in c.positions if p.situations and reading.situation not in p.situations
     )
     return fit, unfit
+
+
+def _states_side(quote: str, topic: ConflictTopic, text: str) -> bool:
+    """Does `text` state this side of the disagreement: its own quote ("…adjustments to your running routine rather
+    than opting out altogether", which names no running through pain), or anything the topic is recognised by?"""
+    return quote in text or topic.spoken_of_in(text)
 
 
 def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Draft, settings: Settings) -> bool:

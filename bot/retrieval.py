@@ -114,12 +114,22 @@ def leans_on_history(question: str, unnamed: frozenset[str] = frozenset(), own_t
     True
     >>> leans_on_history("i did add hill reps and fartleks about a month ago... related?")
     True
+    >>> leans_on_history("thing is it still twinges when i walk up stairs or walk the dog fast. does that matter?")
+    True
+    >>> leans_on_history("it eases off once i'm a couple of km in though, so can i just keep running through it?")
+    True
     """
     tokens = words(question)
     content = [t for t in tokens if t not in STOPWORDS and t not in unnamed]
     has_anaphor = any(t in _ANAPHORA for t in tokens)
     opens_with_connective = question.strip().lower().startswith(_CONNECTIVES)
-    return bool(_RELATES_BACK.search(question.lower())) or (has_anaphor and len(content) <= 5) or (opens_with_connective and len(content) <= 6) or len(content) <= 1 or (len(content) <= 3 and not own_topic)
+    # news, then a short question pointing back at it and at the conversation ("… does that matter?")
+    sentences = re.split(r"(?<=[.!?])\s+", question.strip())
+    last = words(sentences[-1])
+    asks_back = len(sentences) > 1 and sentences[-1].endswith("?") and len(last) <= 5 and any(t in POINTS_BACK for t in last)
+    # a message opening on what the conversation was about ("it eases off once i'm warm though…")
+    opens_pointing_back = bool(tokens) and tokens[0] in POINTS_BACK
+    return asks_back or opens_pointing_back or bool(_RELATES_BACK.search(question.lower())) or (has_anaphor and len(content) <= 5) or (opens_with_connective and len(content) <= 6) or len(content) <= 1 or (len(content) <= 3 and not own_topic)
 
 
 def fold_history(

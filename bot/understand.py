@@ -18,6 +18,7 @@ from core.text import APOSTROPHES, POINTS_BACK, STOPWORDS, content_terms, is_typ
 
 DEFAULT_PATH = PROJECT_ROOT / "corpus" / "questions.yaml"
 QUESTIONS_VERSION = 1
+COMPARES = re.compile(r"\b(?:which|better|best|worse|vs|versus)\b")  # a question comparing things named before it
 GAP_WORDS = 4  # longest phrase named as a gap ("carbon plated super shoes")
 ROMAN = re.compile(r"I{1,3}|IV")  # "grade II" names a grade, not a product
 _TOKEN = re.compile(r"[a-z0-9]+", re.I)
@@ -188,10 +189,13 @@ class QuestionReader:
         everything = _plain(" ".join([*question.earlier_user_turns, question.text]))
         small_talk = next((name for name, p in self.small_talk.items() if p.match(text)), None)
         intent, ask = None, question.text
-        for name, pattern in self.intents.items():
-            found = pattern.search(text)
+        # a cue in a sentence that asks ("…what do i think about while running to stop doing it?") before one in a
+        # sentence that doesn't ("dont really want to relearn how to run")
+        asking = [m.span() for m in re.finditer(r"[^.?!]*\?", text)]
+        for spans in (asking, [(0, len(text))]):
+            found = next(((name, m) for name, pattern in self.intents.items() for span in spans if (m := pattern.search(text, *span))), None)
             if found:
-                intent, ask = name, _asking_clause(text, found.start())
+                intent, ask = found[0], _asking_clause(text, found[1].start())
                 break
         situations = tuple(name for name, p in self.situations.items() if self._said(p, everything))
         found = [m.group() for m in self.bridge.finditer(text)]
@@ -238,15 +242,16 @@ class QuestionReader:
         """What the asking sentence names that the articles never discuss: a run of topic words holding a word
         the articles never use, that names a thing (it ends in a word of `gap_things`, or one of its words is
         written as a name: "PRP", "MRI", "Advil"), or a thing of two or more words the articles never name
-        ("compression shorts"). The run with most such words wins."""
+        ("compression shorts"). The run with most such words wins, with the next when the runner names two."""
         sentences = re.split(r"(?<=[?.!])\s+", question.strip())
         # the asking sentences, and the one before a question that points back at it ("my physio wants to
-        # dry needle it. does that help?")
+        # dry needle it. does that help?") or names nothing of its own ("… a cortisone shot or PRP injection.
+        # which is better?")
         asking = [s for n, s in enumerate(sentences) if s.rstrip().endswith("?")
-                  or (n + 1 < len(sentences) and sentences[n + 1].rstrip().endswith("?") and _points_back(_plain(sentences[n + 1])))]
+                  or (n + 1 < len(sentences) and sentences[n + 1].rstrip().endswith("?") and self._leans_back(_plain(sentences[n + 1])))]
         asking = asking or sentences
-        best: tuple[int, str] | None = None
-        for sentence in asking:
+        found: list[tuple[int, int, int, str]] = []  # (unknown words, sentence, position, phrase)
+        for at, sentence in enumerate(asking):
             runs: list[list[tuple[int, str]]] = [[]]
             for position, match in enumerate(_TOKEN.finditer(APOSTROPHES.sub("", sentence))):
                 word = match.group().lower()
@@ -259,9 +264,20 @@ class QuestionReader:
                 phrase = " ".join(w.lower() for _, w in run)
                 if not unknown and len(run) > 1 and self._ends_in_a_thing(run) and phrase not in corpus_text:
                     unknown = 1  # "compression shorts": known words, but a thing the articles never name
-                if unknown and self._names_a_thing(run) and (best is None or unknown > best[0]):
-                    best = (unknown, " ".join(w for _, w in run))
-        return best[1] if best else None
+                if unknown and self._names_a_thing(run):
+                    found.append((unknown, at, run[0][0], " ".join(w for _, w in run)))
+        if not found:
+            return None
+        # the run with most such words; with the next, when the runner asks about two ("a cortisone shot or PRP
+        # injection"), in the order they wrote them
+        found.sort(key=lambda f: -f[0])
+        named = [f for f in found[:2] if f[0] == found[0][0] or len(found[1][3].split()) > 1]
+        return " or ".join(dict.fromkeys(f[3] for f in sorted(named, key=lambda f: f[1:3])))
+
+    def _leans_back(self, question: str) -> bool:
+        """Does an asking sentence lean on the one before it: it points back ("does that help?") or compares
+        without naming what ("which is better?", "which one?")? ("What can I do?" leans on nothing.)"""
+        return _points_back(question) or (bool(COMPARES.search(question)) and not [w for w in content_terms(question) if w not in self.not_a_topic])
 
     def _names_a_thing(self, run: list[tuple[int, str]]) -> bool:
         named = any((w.isupper() and len(w) > 1 and not ROMAN.fullmatch(w)) or (w.istitle() and position > 0) for position, w in run)

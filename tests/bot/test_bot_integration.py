@@ -489,3 +489,43 @@ def test_a_follow_up_naming_only_a_measure_is_about_what_the_turn_before_named(r
     history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
     ice = real_bot.ask("how long till i notice any difference?", history)
     assert "own-experience" not in [n.kind for n in ice.notices]
+
+
+def test_a_disagreement_only_the_runners_story_touches_is_not_shown(real_bot):
+    # bot/chain.py bears_on: "felt my hammy tighten" in the story is no question about whether tight hamstrings
+    # are the problem, and the answer quotes neither side: no block buries the answer
+    answer = real_bot.ask("felt my hammy tighten and go twangy near the end of a 10k tempo, stopped and walked home. what should i be doing for the next couple of days?")
+    assert all("tight" not in c.topic.lower() for c in answer.conflicts)
+    # asked about, it is shown
+    asked = real_bot.ask("my hammies always feel tight. is tightness actually the problem?")
+    assert any("tight" in c.topic.lower() for c in asked.conflicts)
+    # a side the answer quotes is shown with the other sides, whatever was asked
+    quoted = real_bot.ask("mild hammy strain (grade 1 i think), gym has elliptical, stairmaster and spin bikes. which cardio is best to keep fitness up?")
+    said = " ".join([quoted.lead.text, *(p.text for p in quoted.items)])
+    assert any(p.quote in said for c in quoted.conflicts for p in c.positions)
+
+
+def test_a_short_question_pointing_back_at_news_follows_the_conversation(real_bot):
+    # bot/retrieval.py leans_on_history: "... does that matter?" after a return-to-running question is read with it
+    first = "3 weeks since i tweaked my hammy doing strides. when can i go back to running?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    answer = real_bot.ask("thing is it still twinges a bit when i walk up stairs or walk the dog fast. does that matter?", history)
+    assert "If walking is still sore, running is not the right next step." in answer.lead.text
+
+
+def test_a_question_about_the_bot_gets_a_short_reply_not_a_decline(real_bot):
+    answer = real_bot.ask("hiya 👋 whos this then, are you a real person or a bot? what can u do")
+    assert not answer.out_of_scope and "not a person" in answer.text and not answer.citations
+
+
+def test_a_runner_with_tendinopathy_asking_to_run_through_it_is_told_to_reduce_what_provokes_it(real_bot):
+    # corpus/conflicts.yaml running-through-pain has a side for tendinopathy; a message opening on "it" follows
+    # the conversation (bot/retrieval.py), and the side for a sore hamstring is left to the block
+    first = "physio said i've got 'proximal hamstring tendinopathy' and i just nodded lol. what actually is that?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    answer = real_bot.ask("it eases off once i'm a couple of km in though, so can i just keep running through it as long as it warms up?", history)
+    assert "The first step is to reduce the activities that provoke pain." in answer.lead.text
+    body = " ".join([answer.lead.text, *(p.text for p in answer.items)])
+    assert "rather than opting out altogether" not in body
+    block = next(c for c in answer.conflicts if "keep running" in c.topic)
+    assert "tendinopathy" in block.fits
