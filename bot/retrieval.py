@@ -12,7 +12,7 @@ from langchain_core.retrievers import BaseRetriever
 from rank_bm25 import BM25Okapi
 
 from core.index import search_text
-from core.text import POINTS_BACK, STOPWORDS, content_terms, words
+from core.text import POINTS_BACK, STOPWORDS, content_terms, message_sentences, words
 from core.types import Chunk, Passage
 
 
@@ -124,7 +124,7 @@ def leans_on_history(question: str, unnamed: frozenset[str] = frozenset(), own_t
     has_anaphor = any(t in _ANAPHORA for t in tokens)
     opens_with_connective = question.strip().lower().startswith(_CONNECTIVES)
     # news, then a short question pointing back at it and at the conversation ("… does that matter?")
-    sentences = re.split(r"(?<=[.!?])\s+", question.strip())
+    sentences = message_sentences(question)
     last = words(sentences[-1])
     asks_back = len(sentences) > 1 and sentences[-1].endswith("?") and len(last) <= 5 and any(t in POINTS_BACK for t in last)
     # a message opening on what the conversation was about ("it eases off once i'm warm though…")

@@ -14,7 +14,7 @@ from pydantic import Field
 from core.questions import Question
 from core.rulefile import RuleModel, Text, load_rule_file
 from core.settings import PROJECT_ROOT
-from core.text import APOSTROPHES, POINTS_BACK, STOPWORDS, content_terms, is_typo_of_any, typo_of, words
+from core.text import APOSTROPHES, POINTS_BACK, STOPWORDS, content_terms, is_typo_of_any, message_sentences, typo_of, words
 
 DEFAULT_PATH = PROJECT_ROOT / "corpus" / "questions.yaml"
 QUESTIONS_VERSION = 1
@@ -243,7 +243,7 @@ class QuestionReader:
         the articles never use, that names a thing (it ends in a word of `gap_things`, or one of its words is
         written as a name: "PRP", "MRI", "Advil"), or a thing of two or more words the articles never name
         ("compression shorts"). The run with most such words wins, with the next when the runner names two."""
-        sentences = re.split(r"(?<=[?.!])\s+", question.strip())
+        sentences = message_sentences(question)
         # the asking sentences, and the one before a question that points back at it ("my physio wants to
         # dry needle it. does that help?") or names nothing of its own ("… a cortisone shot or PRP injection.
         # which is better?")
@@ -270,8 +270,8 @@ class QuestionReader:
             return None
         # the run with most such words; with the next, when the runner asks about two ("a cortisone shot or PRP
         # injection"), in the order they wrote them
-        found.sort(key=lambda f: -f[0])
-        named = [f for f in found[:2] if f[0] == found[0][0] or len(found[1][3].split()) > 1]
+        best, *rest = sorted(found, key=lambda f: -f[0])
+        named = [best, *(f for f in rest[:1] if f[0] == best[0] or len(f[3].split()) > 1)]
         return " or ".join(dict.fromkeys(f[3] for f in sorted(named, key=lambda f: f[1:3])))
 
     def _leans_back(self, question: str) -> bool:

@@ -153,6 +153,17 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
 
 # ---- what people type -------------------------------------------------------------------------------
 
+_MESSAGE_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def message_sentences(text: str) -> list[str]:
+    """A runner's message cut at ".", "!" and "?" (never empty: an unpunctuated message is one sentence).
+
+    >>> message_sentences("still twinges on stairs. does that matter?")
+    ['still twinges on stairs.', 'does that matter?']
+    """
+    return _MESSAGE_SENTENCE_END.split(text.strip())
+
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2028\u2029\ufeff]")
 
 
