@@ -235,15 +235,16 @@ def plan_answer(snap: Snapshot, question: Question, retrieval: Retrieval, readin
 
 def bears_on(snap: Snapshot, conflict: Conflict, retrieval: Retrieval, reading: Reading | None, draft: Draft) -> bool:
     """Is a disagreement one the answer must show: the runner asks about it, or the answer quotes a side of it?
-    One only their story touches ("felt my hammy tighten… what should I do for the next few days?" and whether
-    tight hamstrings are the problem), or only a retrieved passage the answer doesn't quote, is not: the block
-    would bury the answer."""
+    What they ask is the asking part of the message when it names a topic, else the message (with the turns it
+    leans on, for a follow-up). One only their story touches ("felt my hammy tighten… what should I do for the
+    next few days?" and whether tight hamstrings are the problem), or only an earlier turn ("so which bit of the
+    stride is the risky bit?" after sprinting, and what mainly causes injuries), or only a retrieved passage
+    the answer doesn't quote, is not: the block would bury the answer."""
     topic = next((t for t in snap.rules.conflicts.topics if t.topic == conflict.topic), None)
-    own_ask = reading is not None and reading.ask and not retrieval.follows_up and snap.generator.names_topic(reading.topic)
-    asked = reading.ask if own_ask else retrieval.query
-    quoted = [q.text for q in draft.quotes]
-    if topic is not None and (topic.spoken_of_in(asked) or any(topic.spoken_of_in(text) for text in quoted)):
+    own_ask = reading is not None and reading.ask and snap.generator.names_topic(reading.topic)
+    if topic is not None and topic.spoken_of_in(reading.ask if own_ask else retrieval.query):
         return True
+    quoted = [q.text for q in draft.quotes]
     return any(p.quote in text or text in p.quote for p in conflict.positions for text in quoted)
 
 

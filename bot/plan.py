@@ -443,8 +443,11 @@ class AnswerPlanner:
         # the unit was chosen on the conversation's topic; within it, what is asked now picks the sentences
         # ("does ice even get deep enough?" after "ice or heat?": "ice and heat don't penetrate…")
         sims = bank.sentences.vectors[members] @ (request.query_vector if request.asked_vector is None else request.asked_vector)
+        # the question's words each sentence holds, the rarer counting more, as when units are scored
+        idf = bank.sentences.idf
         asked = _asked(request)
-        sims = sims + t.unit_overlap_weight * np.array([len(asked & bank.sentences.terms[i]) / (len(asked) or 1) for i in members])
+        weight = sum(idf.get(term, 0.0) for term in asked) or 1.0
+        sims = sims + t.unit_overlap_weight * np.array([sum(idf.get(term, 0.0) for term in asked & bank.sentences.terms[i]) / weight for i in members])
         # a "how long" ("how much", "at what point") question: the sentences saying how long (how much, on what
         # condition) are what it asks for
         measure = self._measure(request.reading)

@@ -260,6 +260,10 @@ class QuestionReader:
                 if word not in self.not_a_topic and word not in self.bridged_words:
                     runs[-1].append((position, match.group()))
             for run in runs:
+                # a run opening on a thing names that thing: "collagen vit c before" names collagen ("PRP
+                # injections", both things, names both)
+                leading = next((n for n, (_, w) in enumerate(run) if not self._is_a_thing(w)), len(run))
+                run = run[:leading] if leading else run
                 unknown = sum(_unknown(w.lower(), vocabulary) for _, w in run)
                 phrase = " ".join(w.lower() for _, w in run)
                 if not unknown and len(run) > 1 and self._ends_in_a_thing(run) and phrase not in corpus_text:
@@ -268,10 +272,10 @@ class QuestionReader:
                     found.append((unknown, at, run[0][0], " ".join(w for _, w in run)))
         if not found:
             return None
-        # the run with most such words; with the next, when the runner asks about two ("a cortisone shot or PRP
+        # the run with most such words, with the next when the runner asks about two ("shockwave or a PRP
         # injection"), in the order they wrote them
         best, *rest = sorted(found, key=lambda f: -f[0])
-        named = [best, *(f for f in rest[:1] if f[0] == best[0] or len(f[3].split()) > 1)]
+        named = [best, *(f for f in rest[:1] if not set(f[3].lower().split()) <= set(best[3].lower().split()))]  # not "shoes" again
         return " or ".join(dict.fromkeys(f[3] for f in sorted(named, key=lambda f: f[1:3])))
 
     def _leans_back(self, question: str) -> bool:
@@ -280,12 +284,15 @@ class QuestionReader:
         return _points_back(question) or (bool(COMPARES.search(question)) and not [w for w in content_terms(question) if w not in self.not_a_topic])
 
     def _names_a_thing(self, run: list[tuple[int, str]]) -> bool:
-        named = any((w.isupper() and len(w) > 1 and not ROMAN.fullmatch(w)) or (w.istitle() and position > 0) for position, w in run)
+        named = any(w.isalpha() and ((w.isupper() and len(w) > 1 and not ROMAN.fullmatch(w)) or (w.istitle() and position > 0)) for position, w in run)
         return named or self._ends_in_a_thing(run)
 
     def _ends_in_a_thing(self, run: list[tuple[int, str]]) -> bool:
-        last = run[-1][1].lower()
-        return last in self.gap_things or last.rstrip("s") in self.gap_things
+        return bool(run) and self._is_a_thing(run[-1][1])
+
+    def _is_a_thing(self, word: str) -> bool:
+        word = word.lower()
+        return word in self.gap_things or word.rstrip("s") in self.gap_things
 
 
 def _asking_clause(text: str, at: int) -> str:

@@ -529,3 +529,38 @@ def test_a_runner_with_tendinopathy_asking_to_run_through_it_is_told_to_reduce_w
     assert "rather than opting out altogether" not in body
     block = next(c for c in answer.conflicts if "keep running" in c.topic)
     assert "tendinopathy" in block.fits
+
+
+def test_a_follow_up_naming_its_own_topic_shows_no_disagreement_only_the_turn_before_raised(real_bot):
+    # bot/chain.py bears_on: "which bit of the stride?" after a question on sprinting asks where, not what
+    # mainly causes injuries; the asking part names its own topic, so the earlier turn's words raise no block
+    first = "is it always the hamstring that goes when ppl sprint? you never hear of sprinters pulling a quad"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    answer = real_bot.ask("so which bit of the stride is the risky bit?", history)
+    assert "late swing phase" in answer.lead.text
+    assert all("causes" not in c.topic for c in answer.conflicts)
+    # a question on the cause itself still shows the sides
+    asked = real_bot.ask("Do most hamstring injuries come from sprinting or from overuse?")
+    assert any("causes" in c.topic for c in asked.conflicts)
+
+
+def test_the_easing_up_an_injury_came_in_is_answered_not_escalated(real_bot):
+    # corpus/red_flags.yaml stopped-by-pain: "as she pulled up" is the deceleration it went in, not a run
+    # stopped by pain; Garrick's deceleration sentence answers whether that is a typical moment
+    answer = real_bot.ask("coach here - one of my 400m girls felt her hammy grab literally 2 strides after the finish line as she pulled up. she's walking fine, just sore. is that a typical moment for it to go?")
+    assert answer.escalation is None and "rapid deceleration" in answer.lead.text
+    assert real_bot.ask("I pulled up with a sudden pain in my hamstring in the race").escalation is not None
+
+
+def test_pain_that_wont_settle_under_a_doctors_care_is_answered_with_the_note(real_bot):
+    # corpus/red_flags.yaml not-improving, under_care: the runner is being seen; the gap is named, the note added
+    answer = real_bot.ask("GP mentioned a cortisone injection for my high hamstring tendinopathy that just won't settle. do they work?? any downside for running after")
+    assert answer.escalation is None and "don't discuss cortisone injection" in answer.text
+    assert "not improving is a reason to have it assessed" in answer.text
+
+
+def test_everyday_words_for_why_reach_the_articles_answer(real_bot):
+    # corpus/questions.yaml: "so easy to injure" is Dr. Rue's "susceptible to injury"; "giving me" and "waste of
+    # time" name no topic, so core work is what "why core stuff?" is about
+    assert "susceptible to injury" in real_bot.ask("why are hamstrings so easy to injure?").lead.text
+    assert "core" in real_bot.ask("why does my physio keep giving me core stuff when its my hamstring thats sore, feels like a waste of time").lead.text

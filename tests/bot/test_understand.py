@@ -40,6 +40,9 @@ def read(text: str, *earlier: str):
         ("what has my core got to do with the back of my leg", "why"),
         # news, then whether it matters: should I worry? ("does it matter if…" asks what it does)
         ("thing is it still twinges a bit when i walk up stairs. does that matter?", "should-i"),
+        # "at what point" in the stride asks where in it, not when to act
+        ("at what point should i get my hamstring looked at?", "when"),
+        ("at what point in my stride does the hamstring actually get hurt?", None),
     ],
 )
 def test_intent(text, intent):
@@ -111,6 +114,7 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("my physio wants to dry needle my hamstring next session. does that actually help?", "dry needle"),
         # a question naming nothing of its own asks about the sentence before it; two things asked about are both named
         ("sports doc mentioned either a cortisone shot or PRP injection. which is better?", "cortisone shot or PRP injection"),
+        ("Sports clinic is offering me shockwave or a PRP injection for my hamstring tendon. Which one's better?", "shockwave or PRP injection"),
         # ... but a question asking what to do leans on nothing: a place is no gap
         ("my hamstring grumbles on hills but I live in the Peak District - literally every run has climbs. What can I do?", None),
         # covered questions, however they are worded, have no gap
@@ -121,7 +125,11 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("is it true tight quads matter more than tight hamstrings?", None),  # "tight" is no thing; "tights" are
         ("PHT diagnosis but i love leg day. do i have to drop any of it?", None),
         ("do compression tights help?", "compression tights"),
-        ("does collagen powder or vitamin c speed up a hamstring strain healing?", "collagen powder"),
+        ("does collagen powder or vitamin c speed up a hamstring strain healing?", "collagen powder or vitamin"),
+        # a run of words opening on a thing names the thing, not what follows it
+        ("should i be taking collagen + vit c before my rehab sessions to help my hamstring tendon heal?", "collagen"),
+        # a name is letters: an age group or a distance written in capitals is no thing asked about
+        ("been doing static stretches after every run for about 30 years (V60 now). should i ditch them?", None),
         # everyday abbreviations for what the articles discuss are no gap
         ("is DIY massage pointless or do i need to pay a proper therapist?", None),
         ("WFH and sitting all day is making my high hamstring pain worse. tips?", None),

@@ -80,6 +80,12 @@ OTHER_TOPIC_QUESTIONS = [
     ("why do my hamstrings hurt after runs?", "injury-cause"),
     ("does overstriding cause hamstring pain?", "injury-cause"),
     ("how do hamstring strains happen?", "injury-cause"),
+    ("Do most hamstring injuries come from sprinting or from overuse?", "injury-cause"),
+    ("could overstriding be what's been wrecking my hamstring?", "injury-cause"),
+    ("i always stop dead after the finish line, is that bad for my hammies?", "injury-cause"),
+    ("my hamstring flares up on every run. what usually causes this?", "injury-cause"),
+    ("new carbon shoes and my hamstrings have been sore since. could the shoes be the cause?", "injury-cause"),
+    ("3rd strain in two years on the same leg. why does it keep coming back?", "injury-cause"),
     ("do I need to see a physio for a hamstring strain?", "professional-treatment"),
     ("can I treat a hamstring strain myself at home?", "professional-treatment"),
     ("is physio worth it for a hamstring injury?", "professional-treatment"),
@@ -113,6 +119,9 @@ AGREEING_OR_NEUTRAL = [
     "any form cues to take some load off my hamstrings?",  # taking load off is not taking time off
     "is a sports massage worth it? money's tight this month",  # money that is tight is not a tight hamstring
     "time's tight before my race, how do I fit strength work in?",
+    # a "why" about something else, the injury named far from it, is no question about what causes injuries
+    "why does my physio keep giving me core stuff when its my hamstring thats sore?",
+    "how do i fix my overstriding without rebuilding my whole stride?",  # fixing it, not whether it causes injuries
 ]
 
 

@@ -115,6 +115,7 @@ ESCALATE = [
     (["I tripped on a kerb and now I can't run without pain"], "stopped-by-pain"),
     (["I felt my hamstring pull in the sprint and had to stop"], "stopped-by-pain"),
     (["pulled up mid-race with pain in my hammy"], "stopped-by-pain"),
+    (["my physio says it's a grade 1 strain but it keeps getting worse"], "worsening"),  # in care, yet worse: go back
     (["I slipped and fell on the trail and couldn't get up"], "could-not-get-up"),
     # nerve signs and foot drop
     (["numbness down the back of my leg"], "nerve-signs"),
@@ -163,6 +164,8 @@ INFORMATIONAL = [
     # runner immediately"; answered, with the note that sharp pain is a reason to get assessed
     (["I felt a sudden pain in my hamstring mid-run but I finished the run"], "sudden-severe-pain"),
     (["sharp pain in the back of my thigh on the last rep, kept going and it eased off"], "sudden-severe-pain"),
+    # already in a doctor's care: pain that won't settle is answered, with the note (not-improving's under_care)
+    (["GP mentioned a cortisone injection for my high hamstring tendinopathy that just won't settle. do they work?"], "not-improving"),
 ]
 
 # Negated, hypothetical-free and harmless messages: no red flag at all
@@ -211,6 +214,8 @@ HARMLESS = [
     ["I bit my lip on the last hill"],  # "lip" is not "limp" with a letter missing: short words are not corrected
     ["I tripped on a kerb but got straight back up and finished the run"],
     ["I pulled up my socks and went for a run"],
+    # the easing up it went in, not a run stopped by pain: "felt her hammy grab as she pulled up after the line"
+    ["one of my 400m girls felt her hammy grab 2 strides after the finish line as she pulled up. she's walking fine"],
     ["a pop at me from my coach about my pacing"],
 ]
 
