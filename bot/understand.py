@@ -288,7 +288,7 @@ class QuestionReader:
         return named or self._ends_in_a_thing(run)
 
     def _ends_in_a_thing(self, run: list[tuple[int, str]]) -> bool:
-        return bool(run) and self._is_a_thing(run[-1][1])
+        return self._is_a_thing(run[-1][1])
 
     def _is_a_thing(self, word: str) -> bool:
         word = word.lower()
