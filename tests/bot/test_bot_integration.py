@@ -564,3 +564,28 @@ def test_everyday_words_for_why_reach_the_articles_answer(real_bot):
     # time" name no topic, so core work is what "why core stuff?" is about
     assert "susceptible to injury" in real_bot.ask("why are hamstrings so easy to injure?").lead.text
     assert "core" in real_bot.ask("why does my physio keep giving me core stuff when its my hamstring thats sore, feels like a waste of time").lead.text
+
+
+def test_runners_shorthand_and_who_they_quote_do_not_make_a_question_foreign(real_bot):
+    # corpus/scope.yaml: "HS" names the hamstring; a coach, a mate, weekdays and hours are not foreign words
+    strained = real_bot.ask("strained HS. physio keeps saying 'load it', my mum keeps saying 'REST it'. whos right lol")
+    assert not strained.out_of_scope and "rest, protection and gradual reloading" in strained.lead.text
+    foam = real_bot.ask("foam roller q for the group - before the run or after? coach says before, my mate says after, now im confused")
+    assert not foam.out_of_scope and "before and after running" in foam.lead.text
+    first = "sports physio reckons high hamstring tendinopathy. do i have to stop running completely?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    sessions = real_bot.ask("which bits of my week are most likely winding it up? tues intervals, thurs fartlek, hilly LR sunday", history)
+    assert not sessions.out_of_scope
+    # a question on another subject is still declined
+    assert real_bot.ask("my coach says I should eat more carbs on sunday before my long run, how many grams?").out_of_scope
+
+
+def test_everyday_words_for_going_back_early_and_speeding_it_up_reach_the_articles_answer(real_bot):
+    # corpus/questions.yaml: "go back early" is continuing to run on the injury; "speed it up" is the quick fix
+    # the articles say there isn't; "any substitute?" for a foam roller is what to use instead
+    early = real_bot.ask("strained my hammy 10 days ago. relays in 2 wks. whats the actual risk if i go back early?")
+    assert "prevent healing" in early.lead.text
+    first = "physio confirmed PHT. when can i start strengthening it?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    assert "not chase a quick fix" in real_bot.ask("any way to speed it up? got a trail 50k in 5 wks", history).lead.text
+    assert "tennis" in real_bot.ask("no room in the bag for my foam roller and my hammies tighten up after flights. any substitute?").lead.text

@@ -159,7 +159,23 @@ def test_vocabulary_holds_article_words_and_not_furniture(vocabulary):
         ("back of my thigh feels tight", True),
         ("my glutes are sore from squats", False),  # the glute itself, not the hamstring under it
         ("my knee hurts", False),
+        # runners' shorthand, but not the high school
+        ("strained HS, rest or load it?", True),
+        ("HS XC coach here, should my team stretch before runs?", False),
     ],
 )
 def test_the_subject_is_named_by_where_runners_feel_it(question, named):
     assert ScopeRules.load().names_the_subject(question) is named
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "foam roller q for the group - before the run or after? coach says before, my mate says after, now im confused",
+        "which of tues intervals, thurs fartlek or the sunday long run is winding it up?",
+        "2hrs on the tri bike saddle leaves it aching",
+    ],
+)
+def test_who_a_runner_quotes_and_when_they_train_are_not_foreign(vocabulary, question):
+    # people, days and durations say nothing about what is asked; what's left is the articles' own words
+    assert not {"coach", "mate", "confused", "tues", "thurs", "sunday", "hrs", "tri"} & set(ScopeRules.load().unknown_focus_terms(question, vocabulary))
