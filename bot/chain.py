@@ -174,6 +174,7 @@ class Retrieval:
     vector: np.ndarray  # what ranks sentences: the question's direction, with the topic's in a follow-up
     follows_up: bool = False  # the question was read with the earlier turns
     asked: np.ndarray | None = None  # a follow-up's direction without the topic's
+    leaned_on: tuple[str, ...] = ()  # the earlier user turns it was read with, for a follow-up
 
 
 def screen(snap: Snapshot, question: Question, embed: Embed | None = None) -> Screening:
@@ -216,12 +217,12 @@ def retrieve(
         w = tuning.followup_topic_weight
         vector = w * np.asarray(embeddings.embed_query(query), dtype=np.float32) + (1 - w) * own
         vector /= np.linalg.norm(vector)
-    return Retrieval(query, passages, vector, follows_up, own)
+    leaned_on = tuple(question.earlier_user_turns[-settings.history_turns:]) if follows_up else ()
+    return Retrieval(query, passages, vector, follows_up, own, leaned_on)
 
 
 def compose(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None, sides: tuple = (), unfit: tuple = ()) -> Draft:
-    said = next((m.content for m in reversed(question.history) if m.role == "assistant"), "")
-    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides, unfit, retrieval.follows_up, retrieval.asked, said))
+    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides, unfit, retrieval.follows_up, retrieval.asked, last_answer(question)))
 
 
 def plan_answer(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None) -> tuple[list[Conflict], Draft]:
@@ -230,19 +231,43 @@ def plan_answer(snap: Snapshot, question: Question, retrieval: Retrieval, readin
     conflicts = disagreements(snap, retrieval, reading)
     sides, unfit = applicable_sides(snap, retrieval, reading, conflicts)
     draft = compose(snap, question, retrieval, reading, sides, unfit)
-    return [c for c in conflicts if bears_on(snap, c, retrieval, reading, draft)], draft
+    asked = asking_parts(snap, question, retrieval, reading)
+    return [c for c in conflicts if bears_on(snap, c, asked, draft, last_answer(question))], draft
 
 
-def bears_on(snap: Snapshot, conflict: Conflict, retrieval: Retrieval, reading: Reading | None, draft: Draft) -> bool:
-    """Is a disagreement one the answer must show: the runner asks about it, or the answer quotes a side of it?
-    What they ask is the asking part of the message when it names a topic, else the message (with the turns it
-    leans on, for a follow-up). One only their story touches ("felt my hammy tighten… what should I do for the
-    next few days?" and whether tight hamstrings are the problem), or only an earlier turn ("so which bit of the
-    stride is the risky bit?" after sprinting, and what mainly causes injuries), or only a retrieved passage
-    the answer doesn't quote, is not: the block would bury the answer."""
+def last_answer(question: Question) -> str:
+    """What the bot said last in the conversation ("" at its start)."""
+    return next((m.content for m in reversed(question.history) if m.role == "assistant"), "")
+
+
+def asking_parts(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None) -> tuple[str, list[str]]:
+    """What the runner asks, in the articles' words: the asking part of the message when it names a topic;
+    else the message, and for a follow-up what each turn it leans on asked, read the same way (so "should I
+    ditch them?" after "…sore up top. why would stairs do that?" asks what that turn asked: why stairs, not
+    what causes injuries, which only its story touches). Returns (the message's part, the earlier turns' parts)."""
+    if reading is not None and reading.ask and snap.generator.names_topic(reading.topic):
+        return reading.ask, []
+    if not retrieval.follows_up:
+        return retrieval.query, []
+    rules = snap.rules.questions
+    earlier = []
+    for turn in retrieval.leaned_on:
+        before = read(snap, Question(turn, ()))
+        earlier.append(before.ask if before.ask and snap.generator.names_topic(before.topic) else rules.normalise(turn, snap.vocabulary))
+    return rules.normalise(question.text, snap.vocabulary), earlier
+
+
+def bears_on(snap: Snapshot, conflict: Conflict, asked: tuple[str, list[str]], draft: Draft, said: str = "") -> bool:
+    """Is a disagreement one the answer must show: the runner asks about it (`asking_parts`), or the answer quotes
+    a side of it? One only their story touches ("felt my hammy tighten… what should I do for the next few days?"
+    and whether tight hamstrings are the problem), or only an earlier turn ("so which bit of the stride is the
+    risky bit?" after sprinting, and what mainly causes injuries), or only a retrieved passage the answer doesn't
+    quote, is not: the block would bury the answer. Nor is one the answer before (`said`) already showed, when
+    only the turns this message leans on ask about it ("any tips for work then?" after "why would sitting hurt
+    it more?"): the runner has just read it."""
     topic = next((t for t in snap.rules.conflicts.topics if t.topic == conflict.topic), None)
-    own_ask = reading is not None and reading.ask and snap.generator.names_topic(reading.topic)
-    if topic is not None and topic.spoken_of_in(reading.ask if own_ask else retrieval.query):
+    message, earlier = asked
+    if topic is not None and (topic.spoken_of_in(message) or (conflict.topic not in said and any(topic.spoken_of_in(e) for e in earlier))):
         return True
     quoted = [q.text for q in draft.quotes]
     return any(p.quote in text or text in p.quote for p in conflict.positions for text in quoted)

@@ -589,3 +589,24 @@ def test_everyday_words_for_going_back_early_and_speeding_it_up_reach_the_articl
     history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
     assert "not chase a quick fix" in real_bot.ask("any way to speed it up? got a trail 50k in 5 wks", history).lead.text
     assert "tennis" in real_bot.ask("no room in the bag for my foam roller and my hammies tighten up after flights. any substitute?").lead.text
+
+
+def test_a_follow_up_naming_no_topic_asks_what_the_turn_before_asked_not_its_story(real_bot):
+    # bot/chain.py asking_parts: "should I ditch them?" leans on "why would stairs do that?", not on the story
+    # around it ("…now my hamstring is sore up top"), so what mainly causes injuries is not shown
+    first = "started stair reps at the stadium for fell season and now my hamstring is sore up top. why would stairs do that when flat running's fine?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    answer = real_bot.ask("should i ditch them completely? theyre the only 'hill' training i've got in town", history)
+    assert "decrease the steepness or frequency of hills (or stairs)" in answer.lead.text
+    assert all("causes" not in c.topic for c in answer.conflicts)
+    # nor is a block the answer before showed repeated for a follow-up that only leans on it
+    first = "my upper hamstring is way worse after a day sitting at my desk than running. why would sitting hurt it more??"
+    said = real_bot.ask(first)
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": said.text}]
+    shown = {c.topic for c in said.conflicts}
+    tips = real_bot.ask("any tips for work then? im stuck at a laptop 9-5 and cant exactly stop sitting", history)
+    assert shown and tips.lead is not None and not shown & {c.topic for c in tips.conflicts}
+    # a follow-up that itself asks about the disagreement still shows it
+    first = "should I static stretch my hamstrings after runs?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    assert any("stretching" in c.topic.lower() for c in real_bot.ask("but doesn't static stretching make a sore hamstring worse?", history).conflicts)
