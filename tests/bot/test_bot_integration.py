@@ -573,7 +573,7 @@ def test_runners_shorthand_and_who_they_quote_do_not_make_a_question_foreign(rea
     foam = real_bot.ask("foam roller q for the group - before the run or after? coach says before, my mate says after, now im confused")
     assert not foam.out_of_scope and "before and after running" in foam.lead.text
     first = "sports physio reckons high hamstring tendinopathy. do i have to stop running completely?"
-    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    history = _after(real_bot, first)
     sessions = real_bot.ask("which bits of my week are most likely winding it up? tues intervals, thurs fartlek, hilly LR sunday", history)
     assert not sessions.out_of_scope
     # a question on another subject is still declined
@@ -586,7 +586,7 @@ def test_everyday_words_for_going_back_early_and_speeding_it_up_reach_the_articl
     early = real_bot.ask("strained my hammy 10 days ago. relays in 2 wks. whats the actual risk if i go back early?")
     assert "prevent healing" in early.lead.text
     first = "physio confirmed PHT. when can i start strengthening it?"
-    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    history = _after(real_bot, first)
     assert "not chase a quick fix" in real_bot.ask("any way to speed it up? got a trail 50k in 5 wks", history).lead.text
     assert "tennis" in real_bot.ask("no room in the bag for my foam roller and my hammies tighten up after flights. any substitute?").lead.text
 
@@ -595,7 +595,7 @@ def test_a_follow_up_naming_no_topic_asks_what_the_turn_before_asked_not_its_sto
     # bot/chain.py asking_parts: "should I ditch them?" leans on "why would stairs do that?", not on the story
     # around it ("…now my hamstring is sore up top"), so what mainly causes injuries is not shown
     first = "started stair reps at the stadium for fell season and now my hamstring is sore up top. why would stairs do that when flat running's fine?"
-    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    history = _after(real_bot, first)
     answer = real_bot.ask("should i ditch them completely? theyre the only 'hill' training i've got in town", history)
     assert "decrease the steepness or frequency of hills (or stairs)" in answer.lead.text
     assert all("causes" not in c.topic for c in answer.conflicts)
@@ -608,5 +608,5 @@ def test_a_follow_up_naming_no_topic_asks_what_the_turn_before_asked_not_its_sto
     assert shown and tips.lead is not None and not shown & {c.topic for c in tips.conflicts}
     # a follow-up that itself asks about the disagreement still shows it
     first = "should I static stretch my hamstrings after runs?"
-    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).text}]
+    history = _after(real_bot, first)
     assert any("stretching" in c.topic.lower() for c in real_bot.ask("but doesn't static stretching make a sore hamstring worse?", history).conflicts)
