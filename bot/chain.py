@@ -221,8 +221,10 @@ def retrieve(
     return Retrieval(query, passages, vector, follows_up, own, leaned_on)
 
 
-def compose(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None, sides: tuple = (), unfit: tuple = ()) -> Draft:
-    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides, unfit, retrieval.follows_up, retrieval.asked, last_answer(question)))
+def compose(
+    snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None = None, sides: tuple = (), unfit: tuple = (), said: str = ""
+) -> Draft:
+    return snap.generator.compose(Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, sides, unfit, retrieval.follows_up, retrieval.asked, said))
 
 
 def plan_answer(snap: Snapshot, question: Question, retrieval: Retrieval, reading: Reading | None) -> tuple[list[Conflict], Draft]:
@@ -230,9 +232,10 @@ def plan_answer(snap: Snapshot, question: Question, retrieval: Retrieval, readin
     side that fits the runner leads."""
     conflicts = disagreements(snap, retrieval, reading)
     sides, unfit = applicable_sides(snap, retrieval, reading, conflicts)
-    draft = compose(snap, question, retrieval, reading, sides, unfit)
+    said = last_answer(question)
+    draft = compose(snap, question, retrieval, reading, sides, unfit, said)
     asked = asking_parts(snap, question, retrieval, reading)
-    return [c for c in conflicts if bears_on(snap, c, asked, draft, last_answer(question))], draft
+    return [c for c in conflicts if bears_on(snap, c, asked, draft, said)], draft
 
 
 def last_answer(question: Question) -> str:
@@ -245,16 +248,18 @@ def asking_parts(snap: Snapshot, question: Question, retrieval: Retrieval, readi
     else the message, and for a follow-up what each turn it leans on asked, read the same way (so "should I
     ditch them?" after "…sore up top. why would stairs do that?" asks what that turn asked: why stairs, not
     what causes injuries, which only its story touches). Returns (the message's part, the earlier turns' parts)."""
-    if reading is not None and reading.ask and snap.generator.names_topic(reading.topic):
-        return reading.ask, []
+    if own := _own_ask(snap, reading):
+        return own, []
     if not retrieval.follows_up:
         return retrieval.query, []
     rules = snap.rules.questions
-    earlier = []
-    for turn in retrieval.leaned_on:
-        before = read(snap, Question(turn, ()))
-        earlier.append(before.ask if before.ask and snap.generator.names_topic(before.topic) else rules.normalise(turn, snap.vocabulary))
+    earlier = [_own_ask(snap, read(snap, Question(turn, ()))) or rules.normalise(turn, snap.vocabulary) for turn in retrieval.leaned_on]
     return rules.normalise(question.text, snap.vocabulary), earlier
+
+
+def _own_ask(snap: Snapshot, reading: Reading | None) -> str:
+    """The asking part of a message when it names a topic of its own, else ""."""
+    return reading.ask if reading is not None and reading.ask and snap.generator.names_topic(reading.topic) else ""
 
 
 def bears_on(snap: Snapshot, conflict: Conflict, asked: tuple[str, list[str]], draft: Draft, said: str = "") -> bool:
