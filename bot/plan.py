@@ -20,6 +20,7 @@ from core.types import Unit
 
 # Never said as advice: the author's own experience, the publisher's marketing, introductions and outros.
 NEVER_SAID = frozenset({"story", "promotion", "signpost"})
+PAIN_GONE = "pain_gone"  # the key of corpus/questions.yaml `mismatched` for a runner who says the pain has gone
 # A term in more than this share of the units ("hamstring", "pain", "running") names no topic.
 COMMON_SHARE = 0.15
 # A short follow-up whose words are all in more than this share ("run", "help", "train") names no topic of its
@@ -380,8 +381,10 @@ class AnswerPlanner:
             if reading and reading.situations:
                 # the runner's main situation decides what is unsuitable ("pulled it yesterday, it's sore" is
                 # injured, and advice for a sore hamstring still being run on is not for them)
+                # (and a runner who says the pain has gone is not told what to do while it hurts)
                 fits = set(unit.situations)
-                if not reading.prevention and fits <= self.mismatched.get(reading.situation, frozenset()) and not fits & set(reading.situations) & self.unless_also:
+                mismatched = not reading.prevention and fits <= self.mismatched.get(reading.situation, frozenset()) and not fits & set(reading.situations) & self.unless_also
+                if mismatched or (reading.pain_gone and fits <= self.mismatched.get(PAIN_GONE, frozenset())):
                     unsuitable.add(n)
                     continue  # written only for other hamstrings than this runner's: never said to them
                 if set(reading.situations) & set(unit.situations):

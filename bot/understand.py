@@ -85,6 +85,7 @@ class QuestionsFile(RuleModel):
     mild: Text
     severe: Text
     prevention: Text
+    pain_gone: Text
     assessed: Text
     self_care: Text
     reminders: dict[str, Text]
@@ -109,6 +110,7 @@ class Reading:
     prevention: bool = False  # asks how to prevent a problem: prevention advice fits whatever the situation
     no_professional: bool = False  # can't see a professional (cost, wait): what they can do themselves leads
     mild: bool = False  # says the injury is mild ("can walk fine", "no bruising"): what a severe tear needs isn't for them
+    pain_gone: bool = False  # says the pain has gone ("the pain has finally gone"): advice for a hamstring that hurts isn't for them
     alternatives: tuple[str, ...] = ()  # the things compared ("a physio or a massage therapist?"), a few words each
 
 
@@ -134,6 +136,7 @@ class QuestionReader:
         }
         self.assessed = _whole_words(file.assessed)
         self.prevention = _whole_words(file.prevention)
+        self.pain_gone = _whole_words(file.pain_gone)
         self.no_professional = _whole_words(file.no_professional)
         self.referral = re.compile(file.referral, re.I)
         self.mild = _whole_words(file.mild)
@@ -220,6 +223,7 @@ class QuestionReader:
         return Reading(
             intent=intent, situations=situations, expansion=expansion, unnamed=unnamed, gap=gap, small_talk=small_talk,
             ask=ask, topic=self.topic_words(ask), prevention=prevention, no_professional=no_professional, mild=mild,
+            pain_gone=self._said(self.pain_gone, everything),
             alternatives=tuple(self.topic_words(side) for side in _alternatives(ask)) if intent in COMPARING else (),
         )
 
@@ -279,9 +283,12 @@ class QuestionReader:
         return " or ".join(dict.fromkeys(f[3] for f in sorted(named, key=lambda f: f[1:3])))
 
     def _leans_back(self, question: str) -> bool:
-        """Does an asking sentence lean on the one before it: it points back ("does that help?") or compares
-        without naming what ("which is better?", "which one?")? ("What can I do?" leans on nothing.)"""
-        return _points_back(question) or (bool(COMPARES.search(question)) and not [w for w in content_terms(question) if w not in self.not_a_topic])
+        """Does an asking sentence lean on the one before it: it points back ("does that help?", "what was she
+        checking for?") or compares without naming what ("which is better?", "which one?")? ("What can I do?"
+        leans on nothing.)"""
+        return _points_back(question) or bool(PEOPLE_BACK & set(words(question))) or (
+            bool(COMPARES.search(question)) and not [w for w in content_terms(question) if w not in self.not_a_topic]
+        )
 
     def _names_a_thing(self, run: list[tuple[int, str]]) -> bool:
         named = any(w.isalpha() and ((w.isupper() and len(w) > 1 and not ROMAN.fullmatch(w)) or (w.istitle() and position > 0)) for position, w in run)
@@ -306,6 +313,11 @@ def _asking_clause(text: str, at: int) -> str:
     if len(content_terms(text[start:end])) < 2 and _points_back(text[start:end]):
         start = max(text.rfind(mark, 0, at) for mark in (".", "?", "!")) + 1
     return text[start:end].strip(" ,;")
+
+
+# A question about what a person named before did leans on that sentence: "physio did a slump test. what was
+# she checking for?"
+PEOPLE_BACK = frozenset("she he her him".split())
 
 
 def _points_back(text: str) -> bool:

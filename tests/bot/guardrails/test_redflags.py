@@ -26,6 +26,9 @@ ESCALATE = [
     # a pop, snap, crack or tearing feeling
     (["I felt a pop in my hamstring during intervals"], "pop-or-tear"),
     (["heard a loud snap in my hammy sprinting for the bus"], "pop-or-tear"),
+    # in a second language: a strong pain, walking like a penguin
+    (["yesterday I run very fast for catch the tram. very strong pain in back of leg"], "sudden-severe-pain"),
+    (["I feel like elastic band is break in my leg. now I walk like penguin"], "walking-affected"),
     (["my hammie went pop at parkrun this morning"], "pop-or-tear"),
     (["Felt my hammy go pop at parkrun. What stretches should I do?"], "pop-or-tear"),
     # which leg it was doesn't hide it

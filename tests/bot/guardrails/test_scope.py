@@ -157,6 +157,7 @@ def test_vocabulary_holds_article_words_and_not_furniture(vocabulary):
         ("sit bone aches on long drives", True),
         ("lower bum pain when i run uphill", True),
         ("back of my thigh feels tight", True),
+        ("the backs of both thighs have been getting sore during runs", True),
         ("my glutes are sore from squats", False),  # the glute itself, not the hamstring under it
         ("my knee hurts", False),
         # runners' shorthand, but not the high school
