@@ -23,7 +23,7 @@ from bot.guardrails.conflicts import ConflictRegistry, ConflictTopic, passage_di
 from bot.guardrails.redflags import CachedEmbed, Embed, RedFlagRules, RedFlagVerdict
 from bot.guardrails.scope import ScopeRules, corpus_vocabulary
 from bot.plan import AnswerPlanner, UnitBank
-from bot.retrieval import build_retriever, fold_history, to_passage
+from bot.retrieval import build_retriever, leaned_on, to_passage
 from bot.tuning import DEFAULT, Tuning
 from bot.understand import QuestionReader, Reading
 from core.unit_questions import ask_vectors, load_unit_questions
@@ -200,7 +200,8 @@ def retrieve(
     own_topic = not reading or not question.earlier_user_turns or snap.generator.names_topic(reading.topic or question.text) or bool(
         snap.rules.scope.unknown_focus_terms(question.text, snap.vocabulary)
     )
-    folded = fold_history(question.text, question.earlier_user_turns, settings.history_turns, snap.rules.questions.unnamed, always=fold, own_topic=own_topic)
+    turns = leaned_on(question.text, question.earlier_user_turns, settings.history_turns, snap.rules.questions.unnamed, always=fold, own_topic=own_topic)
+    folded = " ".join([*turns, question.text])
     # Passages are found, and what is said is ranked, with the question in the articles' words ("icing my
     # hammy" → "ice my hamstring", typos mended); the closest thing to a gap is found without the gap.
     normalise = (lambda text: snap.rules.questions.normalise(text, snap.vocabulary)) if reading else (lambda text: text)
@@ -210,15 +211,14 @@ def retrieve(
     asked_text = without_gap if len(without_gap.split()) >= 3 else question.text
     asked = query if asked_text == folded else normalise(asked_text)  # mending typos is not free: once is enough
     vector = own = np.asarray(embeddings.embed_query(asked), dtype=np.float32)
-    follows_up = folded != question.text
+    follows_up = bool(turns)
     if follows_up:
         # A follow-up: the earlier turns fix the topic; within it, what is asked now ("how do I prevent
         # it?") should lead.
         w = tuning.followup_topic_weight
         vector = w * np.asarray(embeddings.embed_query(query), dtype=np.float32) + (1 - w) * own
         vector /= np.linalg.norm(vector)
-    leaned_on = tuple(question.earlier_user_turns[-settings.history_turns:]) if follows_up else ()
-    return Retrieval(query, passages, vector, follows_up, own, leaned_on)
+    return Retrieval(query, passages, vector, follows_up, own, turns)
 
 
 def compose(

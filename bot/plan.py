@@ -343,7 +343,7 @@ class AnswerPlanner:
             asked, meant = asked | (meant - RELATIONS if asked & RELATIONS else meant), set()
         known = sorted(term for term in asked & named - bank.common if term in idf) or sorted(term for term in meant - bank.common if term in idf)
         focus = max(known, key=idf.__getitem__) if known else None
-        weight = sum(idf.get(term, 0.0) for term in asked) + t.expansion_weight * sum(idf.get(term, 0.0) for term in meant) or 1.0
+        weight = _rarity(asked, idf) + t.expansion_weight * _rarity(meant, idf) or 1.0
         sims = sentences.vectors @ q
         whole = bank.vectors @ q
         found = self._retrieved(request)
@@ -365,7 +365,7 @@ class AnswerPlanner:
                 if k in skipped:
                     continue
                 terms = sentences.terms[i] | heading
-                overlap = (sum(idf.get(term, 0.0) for term in asked & terms) + t.expansion_weight * sum(idf.get(term, 0.0) for term in meant & terms)) / weight
+                overlap = (_rarity(asked & terms, idf) + t.expansion_weight * _rarity(meant & terms, idf)) / weight
                 best = max(best, float(sims[i]) + t.unit_overlap_weight * overlap)
                 closest = max(closest, float(sims[i]))
             if best == -np.inf:
@@ -383,8 +383,8 @@ class AnswerPlanner:
                 # injured, and advice for a sore hamstring still being run on is not for them)
                 # (and a runner who says the pain has gone is not told what to do while it hurts)
                 fits = set(unit.situations)
-                mismatched = not reading.prevention and fits <= self.mismatched.get(reading.situation, frozenset()) and not fits & set(reading.situations) & self.unless_also
-                if mismatched or (reading.pain_gone and fits <= self.mismatched.get(PAIN_GONE, frozenset())):
+                not_theirs = not reading.prevention and fits <= self.mismatched.get(reading.situation, frozenset()) and not fits & set(reading.situations) & self.unless_also
+                if not_theirs or (reading.pain_gone and fits <= self.mismatched.get(PAIN_GONE, frozenset())):
                     unsuitable.add(n)
                     continue  # written only for other hamstrings than this runner's: never said to them
                 if set(reading.situations) & set(unit.situations):
@@ -449,8 +449,8 @@ class AnswerPlanner:
         # the question's words each sentence holds, the rarer counting more, as when units are scored
         idf = bank.sentences.idf
         asked = _asked(request)
-        weight = sum(idf.get(term, 0.0) for term in asked) or 1.0
-        sims = sims + t.unit_overlap_weight * np.array([sum(idf.get(term, 0.0) for term in asked & bank.sentences.terms[i]) / weight for i in members])
+        weight = _rarity(asked, idf) or 1.0
+        sims = sims + t.unit_overlap_weight * np.array([_rarity(asked & bank.sentences.terms[i], idf) / weight for i in members])
         # a "how long" ("how much", "at what point") question: the sentences saying how long (how much, on what
         # condition) are what it asks for
         measure = self._measure(request.reading)
@@ -510,6 +510,11 @@ class AnswerPlanner:
             return Quote(unit.source_id, unit.text, unit.start, unit.end, score)
         start, end = sentences[members[first]].start, sentences[members[last]].end
         return Quote(unit.source_id, self.bank.sentences.articles[unit.source_id][start:end], start, end, score)
+
+
+def _rarity(terms: set[str], idf: dict[str, float]) -> float:
+    """How much `terms` weigh when matched: the sum of their IDF (a term the sentences never use weighs nothing)."""
+    return sum(idf.get(term, 0.0) for term in terms)
 
 
 def _asked(request: Request) -> set[str]:

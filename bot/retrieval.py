@@ -132,10 +132,11 @@ def leans_on_history(question: str, unnamed: frozenset[str] = frozenset(), own_t
     return asks_back or opens_pointing_back or bool(_RELATES_BACK.search(question.lower())) or (has_anaphor and len(content) <= 5) or (opens_with_connective and len(content) <= 6) or len(content) <= 1 or (len(content) <= 3 and not own_topic)
 
 
-def fold_history(
+def leaned_on(
     question: str, earlier_user_turns: list[str], turns: int = 2, unnamed: frozenset[str] = frozenset(), always: bool = False, own_topic: bool = True
-) -> str:
-    """The retrieval query: the question, preceded by recent user turns when it leans on them (or `always`)."""
+) -> tuple[str, ...]:
+    """The recent user turns the question is read with, oldest first: those it leans on (or, with `always`, those
+    before it). The retrieval query is these turns followed by the question."""
     if not earlier_user_turns or turns == 0 or not (always or leans_on_history(question, unnamed, own_topic)):
-        return question
-    return " ".join([*earlier_user_turns[-turns:], question])
+        return ()
+    return tuple(earlier_user_turns[-turns:])

@@ -286,7 +286,7 @@ class QuestionReader:
         """Does an asking sentence lean on the one before it: it points back ("does that help?", "what was she
         checking for?") or compares without naming what ("which is better?", "which one?")? ("What can I do?"
         leans on nothing.)"""
-        return _points_back(question) or bool(PEOPLE_BACK & set(words(question))) or (
+        return bool(LEANS_ON_BEFORE & set(words(question))) or (
             bool(COMPARES.search(question)) and not [w for w in content_terms(question) if w not in self.not_a_topic]
         )
 
@@ -315,9 +315,9 @@ def _asking_clause(text: str, at: int) -> str:
     return text[start:end].strip(" ,;")
 
 
-# A question about what a person named before did leans on that sentence: "physio did a slump test. what was
-# she checking for?"
-PEOPLE_BACK = frozenset("she he her him".split())
+# An asking sentence with one of these leans on the sentence before it: it points back at a thing ("does that
+# help?") or at a person named there ("physio did a slump test. what was she checking for?").
+LEANS_ON_BEFORE = POINTS_BACK | frozenset("she he her him".split())
 
 
 def _points_back(text: str) -> bool:

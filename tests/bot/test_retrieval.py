@@ -4,7 +4,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from bot.retrieval import HybridRetriever, build_retriever, fold_history, leans_on_history, to_passage
+from bot.retrieval import HybridRetriever, build_retriever, leaned_on, leans_on_history, to_passage
 from core.embeddings import QueryCache
 from core.text import content_terms
 from core.corpus import load_articles
@@ -42,12 +42,12 @@ def test_content_terms_drop_stopwords_and_fold_word_forms():
 
 def test_follow_ups_borrow_the_earlier_turns():
     earlier = ["What is proximal hamstring tendinopathy?"]
-    assert fold_history("How do I prevent it?", earlier) == "What is proximal hamstring tendinopathy? How do I prevent it?"
-    assert fold_history("So should I stretch them?", ["Why are my hamstrings tight?"]).startswith("Why are my hamstrings tight?")
+    assert leaned_on("How do I prevent it?", earlier) == ("What is proximal hamstring tendinopathy?",)
+    assert leaned_on("So should I stretch them?", ["Why are my hamstrings tight?"]) == ("Why are my hamstrings tight?",)
     # A question that stands alone is left alone.
-    assert fold_history("How do I prevent a hamstring strain when sprinting?", earlier) == "How do I prevent a hamstring strain when sprinting?"
-    assert fold_history("How do I prevent it?", []) == "How do I prevent it?"
-    assert fold_history("How do I prevent it?", earlier, turns=0) == "How do I prevent it?"
+    assert leaned_on("How do I prevent a hamstring strain when sprinting?", earlier) == ()
+    assert leaned_on("How do I prevent it?", []) == ()
+    assert leaned_on("How do I prevent it?", earlier, turns=0) == ()
 
 
 def test_a_follow_up_that_names_nothing_but_the_hamstring_leans_on_the_turn_before():
@@ -56,13 +56,13 @@ def test_a_follow_up_that_names_nothing_but_the_hamstring_leans_on_the_turn_befo
     unnamed = QuestionReader.load().unnamed
     earlier = ["best way to massage a sore hamstring myself?"]
     follow_up = "where exactly should i focus, like which bit of the hamstring?"
-    assert fold_history(follow_up, earlier, unnamed=unnamed) == f"{earlier[0]} {follow_up}"
-    assert fold_history("is swimming better than the bike for a pulled hamstring?", earlier, unnamed=unnamed).startswith("is swimming")
+    assert leaned_on(follow_up, earlier, unnamed=unnamed) == (earlier[0],)
+    assert leaned_on("is swimming better than the bike for a pulled hamstring?", earlier, unnamed=unnamed) == ()
 
 
 def test_only_the_newest_turns_are_folded():
     earlier = ["first about shoes", "second about tendinopathy", "third about sitting pain"]
-    assert fold_history("And that?", earlier, turns=2) == "second about tendinopathy third about sitting pain And that?"
+    assert leaned_on("And that?", earlier, turns=2) == ("second about tendinopathy", "third about sitting pain")
 
 
 def test_leaning_is_judged_by_pronouns_and_length():
