@@ -314,10 +314,13 @@ def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Dra
         return False
     if scope.names_the_subject(question.text if scope.changes_subject(question.text) else retrieval.query):
         return True
+    named_before = any(scope.names_the_subject(t) for t in question.earlier_user_turns)
+    if scope.complains_elsewhere(question.text) and not named_before:
+        return False  # another part of the body: "always get a stitch in my side", "how do I fix runner's knee?"
     content, foreign = scope.foreign_terms(question.text, snap.vocabulary)
     # A conversation already about the hamstring keeps its subject: "how many reps?" follows on from it,
     # as long as it brings in nothing the articles don't know.
-    if not foreign and not scope.changes_subject(question.text) and any(scope.names_the_subject(t) for t in question.earlier_user_turns):
+    if not foreign and not scope.changes_subject(question.text) and named_before:
         return True
     share = len(foreign) / len(content) if content else 0.0
     return (
@@ -346,11 +349,14 @@ def follows_on(
     scope = snap.rules.scope
     if not question.earlier_user_turns or scope.changes_subject(question.text):
         return False
+    named_before = any(scope.names_the_subject(t) for t in question.earlier_user_turns)
+    if scope.complains_elsewhere(question.text) and not named_before:
+        return False
     content, foreign = scope.foreign_terms(question.text, snap.vocabulary)
     few = len(foreign) <= FOLLOW_ON_FOREIGN or len(foreign) <= FOLLOW_ON_FOREIGN_SHARE * len(content)
     if not (draft.relevance >= settings.min_relevance and few and not scope.wants_creative_writing(question.text)):
         return False
-    return any(scope.names_the_subject(t) for t in question.earlier_user_turns) or earlier_covered()
+    return named_before or earlier_covered()
 
 
 def earlier_covered(snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning) -> bool:

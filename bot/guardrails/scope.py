@@ -97,12 +97,13 @@ class ScopeFile(RuleModel):
     injection_declined: Text
     nothing_found: Text
     subject: list[Expression]
+    elsewhere: list[Expression]
     creative: Expression
     new_subject: Expression
     injection: InjectionWords
     common_words: Text
 
-    @field_validator("subject", "creative", "new_subject")
+    @field_validator("subject", "elsewhere", "creative", "new_subject")
     @classmethod
     def _compiles(cls, value):
         for expression in value if isinstance(value, list) else [value]:
@@ -121,6 +122,7 @@ class ScopeRules:
     injection_text: str
     nothing_found: str
     subject: re.Pattern
+    elsewhere: re.Pattern
     creative: re.Pattern
     new_subject: re.Pattern
     injection: re.Pattern
@@ -142,6 +144,7 @@ class ScopeRules:
             injection_text=f"{file.injection_declined} {file.can_help_with}",
             nothing_found=file.nothing_found,
             subject=re.compile("|".join(rf"\b(?:{s})\b" for s in file.subject), re.I),
+            elsewhere=re.compile("|".join(rf"\b(?:{s})\b" for s in file.elsewhere)),
             creative=re.compile(file.creative, re.I),
             new_subject=re.compile(file.new_subject, re.I),
             injection=injection,
@@ -159,6 +162,15 @@ class ScopeRules:
         True
         """
         return bool(self.subject.search(question))
+
+    def complains_elsewhere(self, text: str) -> bool:
+        """Does the message speak of another part of the body, one the articles never discuss?
+
+        >>> scope = ScopeRules.load()
+        >>> scope.complains_elsewhere("always get a stitch in my side 2k in"), scope.complains_elsewhere("pain behind my knee")
+        (True, False)
+        """
+        return bool(self.elsewhere.search(re.sub(r"['’]", "", text.lower())))
 
     def changes_subject(self, text: str) -> bool:
         """Does the message say it is on another subject than the conversation's ("unrelated but…")?

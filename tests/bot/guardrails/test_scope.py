@@ -170,6 +170,27 @@ def test_the_subject_is_named_by_where_runners_feel_it(question, named):
 
 
 @pytest.mark.parametrize(
+    "question, elsewhere",
+    [
+        ("always get a stitch in my side about 2k into every run, how do i stop it??", True),
+        ("how do i fix runner's knee", True),
+        ("my lower back aches after long runs", True),
+        ("stabbing pain in my heel first thing in the morning", True),
+        ("rolled my ankle on a trail", True),
+        ("my calves are tight after runs", True),
+        # places the articles tie to the hamstring, and exercises and form cues that only name a part
+        ("pain behind my knee when I run downhill", False),
+        ("pain in the lower back of my thigh after sprints", False),
+        ("should I add calf raises to my strength work?", False),
+        ("keep your shoulders relaxed when you run?", False),
+        ("deep ache under my glute when I sit", False),
+    ],
+)
+def test_complaints_of_another_part_of_the_body_are_told_apart(question, elsewhere):
+    assert ScopeRules.load().complains_elsewhere(question) is elsewhere
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "foam roller q for the group - before the run or after? coach says before, my mate says after, now im confused",
