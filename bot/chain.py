@@ -27,6 +27,7 @@ from bot.retrieval import build_retriever, leaned_on, to_passage
 from bot.tuning import DEFAULT, Tuning
 from bot.understand import QuestionReader, Reading
 from core.unit_questions import ask_vectors, load_unit_questions
+from core.text import POINTS_BACK, message_sentences, words
 from core.embeddings import QueryCache, load_embeddings, model_label
 from core.errors import AnswerUnavailable, HamstringBotError, IndexCorrupt, IndexMissing, IndexStale, StoreUnreachable, StoreUnwritable
 from core.index import (
@@ -353,10 +354,19 @@ def follows_on(
     if scope.complains_elsewhere(question.text) and not named_before:
         return False
     content, foreign = scope.foreign_terms(question.text, snap.vocabulary)
-    few = len(foreign) <= FOLLOW_ON_FOREIGN or len(foreign) <= FOLLOW_ON_FOREIGN_SHARE * len(content)
+    few = len(foreign) <= FOLLOW_ON_FOREIGN or len(foreign) <= FOLLOW_ON_FOREIGN_SHARE * len(content) or _asks_on(snap, question.text)
     if not (draft.relevance >= settings.min_relevance and few and not scope.wants_creative_writing(question.text)):
         return False
     return named_before or earlier_covered()
+
+
+def _asks_on(snap: Snapshot, text: str) -> bool:
+    """Does the message open with a question about what was said before, in words the articles use? Its "it" or
+    "that" can only point back at the conversation ("what would u put in it? i get maybe 10 min in the car park
+    before i set off"): the story after it, however foreign its words, is context. ("my garmin keeps dying. can
+    you fix it?" opens with no such question.)"""
+    first = message_sentences(text)[0] if text.strip() else ""
+    return first.rstrip().endswith("?") and bool(POINTS_BACK & set(words(first))) and not snap.rules.scope.foreign_terms(first, snap.vocabulary)[1]
 
 
 def earlier_covered(snap: Snapshot, embeddings: Embeddings, question: Question, settings: Settings, tuning: Tuning) -> bool:

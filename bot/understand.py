@@ -286,7 +286,12 @@ class QuestionReader:
         """Does an asking sentence lean on the one before it: it points back ("does that help?", "what was she
         checking for?") or compares without naming what ("which is better?", "which one?")? ("What can I do?"
         leans on nothing.)"""
-        return bool(LEANS_ON_BEFORE & set(words(question))) or (
+        said = words(question)
+        pointer = next((n for n, w in enumerate(said) if w in LEANS_ON_BEFORE), None)
+        # a pointer after the subject's own name points at it ("what are the 3 hamstring muscles called and
+        # where do they go?"), not at the sentence before
+        subject = frozenset(self.file.subject.split())
+        return (pointer is not None and not subject & set(said[:pointer])) or (
             bool(COMPARES.search(question)) and not [w for w in content_terms(question) if w not in self.not_a_topic]
         )
 
@@ -312,7 +317,28 @@ def _asking_clause(text: str, at: int) -> str:
     start = max(text.rfind(mark, 0, at) for mark in (".", "?", "!", ",", ";", " but ", " so ")) + 1
     if len(content_terms(text[start:end])) < 2 and _points_back(text[start:end]):
         start = max(text.rfind(mark, 0, at) for mark in (".", "?", "!")) + 1
+    if start > 0 and _opens_pointing_back(text[start:end]):
+        # a sentence that opens by pointing back asks about what the sentence before names ("physio has been
+        # using an ultrasound wand thing on my hamstring. whats that meant to do that my ice pack doesnt?")
+        before = max(text.rfind(mark, 0, start - 1) for mark in (".", "?", "!")) + 1
+        # what the sentence before says, not who said it ("physio reckons my pelvis tips forward…")
+        told = _TOLD.search(text, before, start)
+        start = told.end() if told else before
     return text[start:end].strip(" ,;")
+
+
+# who told the runner something: "physio reckons", "my coach says", "doc told me"
+_TOLD = re.compile(r"\b(?:says?|said|reckons?|thinks?|told me|mentioned|suggested|wrote)\b(?: that)?")
+
+
+def _opens_pointing_back(clause: str) -> bool:
+    """Does the clause point back ("that", "it") before it names anything of its own?"""
+    for word in words(clause):
+        if word in POINTS_BACK:
+            return True
+        if word not in STOPWORDS and len(word) > 1:
+            return False
+    return False
 
 
 # An asking sentence with one of these leans on the sentence before it: it points back at a thing ("does that

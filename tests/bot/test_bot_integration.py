@@ -418,6 +418,13 @@ def test_a_longer_follow_up_with_a_few_everyday_words_the_articles_never_use_is_
     assert real_bot.ask("any good banana bread recipes with walnuts?", history).out_of_scope
 
 
+def test_a_follow_up_opening_with_a_question_about_what_was_said_is_answered_whatever_its_story(real_bot):
+    # bot/chain.py _asks_on: "car", "park" and "set" are the runner's story, not what the question is about
+    history = _after(real_bot, "run straight after night shifts and my hamstring always pulls a bit in the first mile. do i need a warm up or just start slow?")
+    answer = real_bot.ask("what would u put in it? i get maybe 10 min in the car park before i set off", history)
+    assert not answer.out_of_scope and "butt kicks" in answer.lead.text
+
+
 def test_a_follow_up_to_a_covered_question_that_never_named_the_hamstring_is_answered(real_bot):
     # bot/chain.py earlier_covered: "what should a proper warm-up look like?" names no hamstring but is covered
     history = _after(real_bot, "what should a proper warm up look like before a run? atm i just start jogging slowly and call it a warm up")
