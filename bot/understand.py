@@ -254,7 +254,26 @@ class QuestionReader:
         asking = [s for n, s in enumerate(sentences) if s.rstrip().endswith("?")
                   or (n + 1 < len(sentences) and sentences[n + 1].rstrip().endswith("?") and self._leans_back(_plain(sentences[n + 1])))]
         asking = asking or sentences
-        found: list[tuple[int, int, int, str]] = []  # (unknown words, sentence, position, phrase)
+        found = self._things_unknown(asking, vocabulary, corpus_text)
+        if not found:
+            # an asking sentence in words the articles never use that name no thing ("whats the success rate and how
+            # long off running after?") asks about what the sentence before names ("GP mentioned PRP injections…")
+            subject = frozenset(self.file.subject.split())
+            before = [sentences[n - 1] for n, s in enumerate(sentences) if n and s in asking and sentences[n - 1] not in asking
+                      and not subject & set(words(s)) and any(_unknown(w, vocabulary) for w in words(s) if w not in self.not_a_topic)]
+            found = self._things_unknown(before, vocabulary, corpus_text)
+        if not found:
+            return None
+        # the run with most such words, with the next when the runner asks about two ("shockwave or a PRP
+        # injection"), in the order they wrote them
+        best, *rest = sorted(found, key=lambda f: -f[0])
+        named = [best, *(f for f in rest[:1] if not set(f[3].lower().split()) <= set(best[3].lower().split()))]  # not "shoes" again
+        return " or ".join(dict.fromkeys(f[3] for f in sorted(named, key=lambda f: f[1:3])))
+
+    def _things_unknown(self, asking: list[str], vocabulary: set[str], corpus_text: str) -> list[tuple[int, int, int, str]]:
+        """(unknown words, sentence, position, phrase) of each run of topic words in `asking` that names a thing
+        the articles never discuss."""
+        found: list[tuple[int, int, int, str]] = []
         for at, sentence in enumerate(asking):
             runs: list[list[tuple[int, str]]] = [[]]
             for position, match in enumerate(_TOKEN.finditer(APOSTROPHES.sub("", sentence))):
@@ -274,13 +293,7 @@ class QuestionReader:
                     unknown = 1  # "compression shorts": known words, but a thing the articles never name
                 if unknown and self._names_a_thing(run):
                     found.append((unknown, at, run[0][0], " ".join(w for _, w in run)))
-        if not found:
-            return None
-        # the run with most such words, with the next when the runner asks about two ("shockwave or a PRP
-        # injection"), in the order they wrote them
-        best, *rest = sorted(found, key=lambda f: -f[0])
-        named = [best, *(f for f in rest[:1] if not set(f[3].lower().split()) <= set(best[3].lower().split()))]  # not "shoes" again
-        return " or ".join(dict.fromkeys(f[3] for f in sorted(named, key=lambda f: f[1:3])))
+        return found
 
     def _leans_back(self, question: str) -> bool:
         """Does an asking sentence lean on the one before it: it points back ("does that help?", "what was she

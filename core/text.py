@@ -48,14 +48,20 @@ def letter_words(text: str) -> list[str]:
 def stem(word: str) -> str:
     """A deliberately light stemmer: enough that "stretches"/"stretching" meet "stretch".
 
-    >>> [stem(w) for w in ("stretches", "stretching", "overstriding", "overstride")]
-    ['stretch', 'stretch', 'overstrid', 'overstrid']
+    >>> [stem(w) for w in ("stretches", "stretching", "overstriding", "overstride", "strengthening", "strength", "tightens")]
+    ['stretch', 'stretch', 'overstrid', 'overstrid', 'strength', 'strength', 'tight']
     """
     for suffix in ("ings", "ing", "ions", "ion", "edly", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             word = word[: -len(suffix)]
             break
+    if word in _MADE_WITH_EN:
+        word = word[:-2]  # "strengthening" meets "strength", "tightens" meets "tight"
     return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+# verbs made from a word with "-en": what they do is what the word names
+_MADE_WITH_EN = frozenset("strengthen lengthen tighten loosen weaken shorten soften harden stiffen".split())
 
 
 def content_terms(text: str) -> list[str]:

@@ -10,6 +10,7 @@ import sqlite3
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from core.settings import PROJECT_ROOT
 from tests.browser import chromium
@@ -337,7 +338,9 @@ def test_a_club_sets_its_title_and_accent_colour(open_page, live_bot, club_site)
     page.wait_for_function("(t) => document.querySelector('.hb-header h1').textContent === t", arg=title)
     expected = tuple(int(accent[i:i + 2], 16) for i in (1, 3, 5))
     assert rgba(header.evaluate("e => getComputedStyle(e).backgroundColor"))[:3] == expected
-    assert rgba(chat.locator("#hb-send").evaluate("e => getComputedStyle(e).backgroundColor"))[:3] == expected
+    # Gradio's buttons fade their colour in (a CSS transition): on a loaded machine a single read can land
+    # mid-fade, so wait (retrying) for the accent
+    expect(chat.locator("#hb-send")).to_have_css("background-color", "rgb({}, {}, {})".format(*expected))
     assert contrast(page, ".hb-header h1") >= 4.5 and contrast(page, "#hb-send") >= 4.5
     page.screenshot(path=SHOTS / "11-club-theme.png")
 
@@ -346,6 +349,7 @@ def test_a_club_sets_its_title_and_accent_colour(open_page, live_bot, club_site)
     frame, _ = chat_in(framed, "iframe")
     frame.wait_for_function("(t) => document.querySelector('.hb-header h1').textContent === t", arg=title)
     assert rgba(frame.locator(".hb-header").evaluate("e => getComputedStyle(e).backgroundColor"))[:3] == (253, 224, 71)
+    expect(frame.locator("#hb-send")).to_have_css("background-color", "rgb(253, 224, 71)")
     assert contrast(frame, ".hb-header h1") >= 4.5 and contrast(frame, "#hb-send") >= 4.5
     framed.screenshot(path=SHOTS / "12-iframe-light-accent.png")
 

@@ -425,6 +425,13 @@ def test_a_follow_up_opening_with_a_question_about_what_was_said_is_answered_wha
     assert not answer.out_of_scope and "butt kicks" in answer.lead.text
 
 
+def test_strengthening_is_read_as_the_articles_strength(real_bot):
+    # core/text.py stem: "strength training" meets "Strength around the glutes, hamstrings, quads, calves and trunk"
+    history = _after(real_bot, "ultra runner. hammies are fine for the first 50k or so but in the back half of a 100k my stride goes to pot and the hamstring starts complaining. why late and not early?")
+    answer = real_bot.ask("so what should i be strength training, just the hamstrings? i hate the gym tbh", history)
+    assert "Strength around the glutes, hamstrings, quads, calves and trunk" in answer.lead.text
+
+
 def test_a_follow_up_to_a_covered_question_that_never_named_the_hamstring_is_answered(real_bot):
     # bot/chain.py earlier_covered: "what should a proper warm-up look like?" names no hamstring but is covered
     history = _after(real_bot, "what should a proper warm up look like before a run? atm i just start jogging slowly and call it a warm up")

@@ -137,6 +137,11 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("physio did a thing called a slump test on my sore hamstring, sitting slouched. what was she checking for?", "slump test"),
         # ... but a pointer after the subject's own name points at it: a school subject before is no gap
         ("on the school xc team and revising for gcse PE. what are the 3 hamstring muscles called and where do they go?", None),
+        # an asking sentence in words the articles never use, naming no thing, asks about the sentence before;
+        # who mentioned it is not part of the thing
+        ("GP mentioned PRP injections for my hamstring tear thats not healing. whats the success rate and how long off running after?", "PRP injections"),
+        ("sports doc mentioned PRP injections for my high hamstring tendinopathy. anyone know if it's worth it?", "PRP injections"),
+        ("one article i read says NEVER run on a hamstring injury, but my PT mate says keep going. who's right?", None),
         # things taken for cramp are things asked about
         ("both hamstrings cramped at mile 17. is that a salt thing? should i be taking electrolyte tabs on race day?", "salt or electrolyte tabs"),
     ],
@@ -205,6 +210,9 @@ def test_assessment_and_self_care_after_a_red_flag():
         # a situation the runner says is not theirs is not read
         ("marathon in 6 weeks, hamstring niggly on runs. not injured, just grumpy. stop running?", ("sore",)),
         ("pulled it last week, no pain now, can I stretch?", ("injured",)),
+        # someone else's "if it's injured" is their hypothesis, not the runner's situation; the runner's own premise is
+        ("achy 3/10 on runs, no pop. my mate says if its injured i shouldnt run at all. which one's right?", ("sore",)),
+        ("would the bike still be ok if its tendinopathy instead?", ("tendinopathy",)),
         # tight hamstrings are the healthy runner's: the articles' stretching advice is for them
         ("do tight hamstrings make you more likely to tear one?", ()),
         # trying a jog after an injury is coming back from it
