@@ -304,8 +304,11 @@ class QuestionReader:
         # a pointer after the subject's own name points at it ("what are the 3 hamstring muscles called and
         # where do they go?"), not at the sentence before
         subject = frozenset(self.file.subject.split())
+        # a verdict or a comparison asked of nothing named ("legit or waste of money?", "which is better?") is
+        # asked of what the sentence before names; advice asked of nothing ("what can I do?") is not
         return (pointer is not None and not subject & set(said[:pointer])) or (
-            bool(COMPARES.search(question)) and not [w for w in content_terms(question) if w not in self.not_a_topic]
+            bool(COMPARES.search(question) or self.intents["works"].search(question))
+            and not [w for w in words(question) if w not in STOPWORDS and len(w) > 1 and w not in self.not_a_topic]
         )
 
     def _names_a_thing(self, run: list[tuple[int, str]]) -> bool:

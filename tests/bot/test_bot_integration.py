@@ -425,6 +425,13 @@ def test_a_follow_up_opening_with_a_question_about_what_was_said_is_answered_wha
     assert not answer.out_of_scope and "butt kicks" in answer.lead.text
 
 
+def test_a_parents_follow_up_about_who_told_her_what_is_answered(real_bot):
+    # corpus/scope.yaml common_words: "shes", "told", "meanwhile" say who and when, not what is asked
+    history = _after(real_bot, "my daughter (16, 800/1500m) has a physio letter saying 'L proximal hamstring tendinopathy'. she says its worst sat in lessons all day, why would sitting hurt a running injury?")
+    answer = real_bot.ask("shes been told to cut her running right back. what can she do to keep fit meanwhile", history)
+    assert not answer.out_of_scope and "swimming or aqua running" in answer.lead.text
+
+
 def test_strengthening_is_read_as_the_articles_strength(real_bot):
     # core/text.py stem: "strength training" meets "Strength around the glutes, hamstrings, quads, calves and trunk"
     history = _after(real_bot, "ultra runner. hammies are fine for the first 50k or so but in the back half of a 100k my stride goes to pot and the hamstring starts complaining. why late and not early?")

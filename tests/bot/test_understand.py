@@ -142,6 +142,12 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("GP mentioned PRP injections for my hamstring tear thats not healing. whats the success rate and how long off running after?", "PRP injections"),
         ("sports doc mentioned PRP injections for my high hamstring tendinopathy. anyone know if it's worth it?", "PRP injections"),
         ("one article i read says NEVER run on a hamstring injury, but my PT mate says keep going. who's right?", None),
+        # a verdict asked of nothing named is asked of the sentence before; who offered it is not the thing
+        ("physio clinic is offering shockwave therapy for my hamstring tendinopathy, 6 sessions. legit or waste of money?", "shockwave"),
+        ("had high hamstring tendon pain for 8 months. someone at club said PRP injections sorted theirs out, are they worth looking into?", "PRP injections"),
+        ("does tart cherry juice speed up hamstring strain recovery? clubmate swears by it", "tart cherry juice"),
+        # a teacher is someone who says something, not a thing asked about
+        ("17yo son has a low grade hammy ache. physio says keep running, his PE teacher says no running at all till its gone. which is right", None),
         # things taken for cramp are things asked about
         ("both hamstrings cramped at mile 17. is that a salt thing? should i be taking electrolyte tabs on race day?", "salt or electrolyte tabs"),
     ],
