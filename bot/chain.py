@@ -315,7 +315,7 @@ def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Dra
         return False
     if scope.names_the_subject(question.text if scope.changes_subject(question.text) else retrieval.query):
         return True
-    named_before = any(scope.names_the_subject(t) for t in question.earlier_user_turns)
+    named_before = _named_before(scope, question)
     if scope.complains_elsewhere(question.text) and not named_before:
         return False  # another part of the body: "always get a stitch in my side", "how do I fix runner's knee?"
     content, foreign = scope.foreign_terms(question.text, snap.vocabulary)
@@ -350,7 +350,7 @@ def follows_on(
     scope = snap.rules.scope
     if not question.earlier_user_turns or scope.changes_subject(question.text):
         return False
-    named_before = any(scope.names_the_subject(t) for t in question.earlier_user_turns)
+    named_before = _named_before(scope, question)
     if scope.complains_elsewhere(question.text) and not named_before:
         return False
     content, foreign = scope.foreign_terms(question.text, snap.vocabulary)
@@ -358,6 +358,11 @@ def follows_on(
     if not (draft.relevance >= settings.min_relevance and few and not scope.wants_creative_writing(question.text)):
         return False
     return named_before or earlier_covered()
+
+
+def _named_before(scope: ScopeRules, question: Question) -> bool:
+    """Did an earlier message of the runner's name the hamstring?"""
+    return any(scope.names_the_subject(t) for t in question.earlier_user_turns)
 
 
 def _asks_on(snap: Snapshot, text: str) -> bool:

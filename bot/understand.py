@@ -144,6 +144,7 @@ class QuestionReader:
         self.not_said = re.compile(rf"\b(?:{file.not_said})$")
         self.self_care = _whole_words(file.self_care)
         self.not_a_topic = frozenset(file.not_a_topic.split()) | STOPWORDS
+        self.subject = frozenset(file.subject.split())  # "hamstring", "hammy": named by every question
         self.gap_things = frozenset(file.gap_things.split())
         # longest phrases first, so "foam roller" is read before "roller"
         bridges = sorted(((_plain(w), b) for b in file.vocabulary for w in b.words), key=lambda wb: -len(wb[0]))
@@ -171,7 +172,7 @@ class QuestionReader:
     @property
     def unnamed(self) -> frozenset[str]:
         """Words that name no topic, and the subject every question shares ("hamstring", "hammy")."""
-        return self.not_a_topic | frozenset(self.file.subject.split())
+        return self.not_a_topic | self.subject
 
     @property
     def unless_also(self) -> frozenset[str]:
@@ -258,9 +259,8 @@ class QuestionReader:
         if not found:
             # an asking sentence in words the articles never use that name no thing ("whats the success rate and how
             # long off running after?") asks about what the sentence before names ("GP mentioned PRP injections…")
-            subject = frozenset(self.file.subject.split())
             before = [sentences[n - 1] for n, s in enumerate(sentences) if n and s in asking and sentences[n - 1] not in asking
-                      and not subject & set(words(s)) and any(_unknown(w, vocabulary) for w in words(s) if w not in self.not_a_topic)]
+                      and not self.subject & set(words(s)) and any(_unknown(w, vocabulary) for w in words(s) if w not in self.not_a_topic)]
             found = self._things_unknown(before, vocabulary, corpus_text)
         if not found:
             return None
@@ -303,10 +303,9 @@ class QuestionReader:
         pointer = next((n for n, w in enumerate(said) if w in LEANS_ON_BEFORE), None)
         # a pointer after the subject's own name points at it ("what are the 3 hamstring muscles called and
         # where do they go?"), not at the sentence before
-        subject = frozenset(self.file.subject.split())
         # a verdict or a comparison asked of nothing named ("legit or waste of money?", "which is better?") is
         # asked of what the sentence before names; advice asked of nothing ("what can I do?") is not
-        return (pointer is not None and not subject & set(said[:pointer])) or (
+        return (pointer is not None and not self.subject & set(said[:pointer])) or (
             bool(COMPARES.search(question) or self.intents["works"].search(question))
             and not [w for w in words(question) if w not in STOPWORDS and len(w) > 1 and w not in self.not_a_topic]
         )
