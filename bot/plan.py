@@ -328,21 +328,8 @@ class AnswerPlanner:
         bank, t, reading = self.bank, self.tuning, request.reading
         q = request.query_vector
         sentences = bank.sentences
-        # The asking part of the message counts in full; its context, the earlier turns a follow-up leans
-        # on and the article words behind the runner's own count for less.
-        asked = _asked(request) or set(content_terms(request.query))
-        meant = set(content_terms(request.query)) - asked
+        asked, meant, focus = self._focus(request)
         idf = sentences.idf
-        # the focus: the asking words' rarest term that names a topic (sorted: ties break the same way every
-        # time); when they name nothing ("do I do it before or after my runs?"), the words leant on (the
-        # earlier turn's "foam rolling")
-        named = set(content_terms(reading.topic)) if reading and reading.ask else asked
-        if request.follows_up and not self.topical(asked & named):
-            # a follow-up naming no topic of its own asks about the earlier turn's: its words count in full,
-            # less the earlier turn's "before" when this one asks "and after the run?"
-            asked, meant = asked | (meant - RELATIONS if asked & RELATIONS else meant), set()
-        known = sorted(term for term in asked & named - bank.common if term in idf) or sorted(term for term in meant - bank.common if term in idf)
-        focus = max(known, key=idf.__getitem__) if known else None
         weight = _rarity(asked, idf) + t.expansion_weight * _rarity(meant, idf) or 1.0
         sims = sentences.vectors @ q
         whole = bank.vectors @ q
@@ -391,6 +378,27 @@ class AnswerPlanner:
                     score += t.situation_bonus
             scores[n] = score
         return scores, meaning, unsuitable
+
+    def _focus(self, request: Request) -> tuple[set[str], set[str], str | None]:
+        """The words asked (counting in full), the words meant (the message's context, the earlier turns a
+        follow-up leans on and the article words behind the runner's own: counting for less), and the focus:
+        the asking words' rarest term that names a topic."""
+        bank, reading, idf = self.bank, request.reading, self.bank.sentences.idf
+        # The asking part of the message counts in full; its context, the earlier turns a follow-up leans
+        # on and the article words behind the runner's own count for less.
+        asked = _asked(request) or set(content_terms(request.query))
+        meant = set(content_terms(request.query)) - asked
+        # the focus: the asking words' rarest term that names a topic (sorted: ties break the same way every
+        # time); when they name nothing ("do I do it before or after my runs?"), the words leant on (the
+        # earlier turn's "foam rolling")
+        named = set(content_terms(reading.topic)) if reading and reading.ask else asked
+        if request.follows_up and not self.topical(asked & named):
+            # a follow-up naming no topic of its own asks about the earlier turn's: its words count in full,
+            # less the earlier turn's "before" when this one asks "and after the run?"
+            asked, meant = asked | (meant - RELATIONS if asked & RELATIONS else meant), set()
+        known = sorted(term for term in asked & named - bank.common if term in idf) or sorted(term for term in meant - bank.common if term in idf)
+        focus = max(known, key=idf.__getitem__) if known else None
+        return asked, meant, focus
 
     def _measure(self, reading: Reading | None) -> Measured | None:
         """How a passage states what a "how long" ("how much", "when") question asks for; None for other intents."""

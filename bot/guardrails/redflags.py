@@ -75,6 +75,13 @@ _NEGATOR = re.compile(
     r"understand|describe|warning|reason|notice|doubt|matter|joke|kidding|lie|wonder|surprise)\b)"
 )
 _NEGATION_REACH = 6  # words before a symptom that a negator may still govern
+# Said right after it to be gone: "the swelling has gone now", "bruising went down", "the swelling's cleared";
+# not changing ("the bruising has gone purple").
+_SUBSIDED = re.compile(
+    r"\s*(?:s |has |have |had |is |was |were |are )?(?:now |since |all |completely |totally |mostly |pretty much |almost |finally )?"
+    r"(?:(?:gone|went|come|came|died|calmed|settled) (?:down|away)|gone(?! (?:\w+ )?(?:black|purple|blue|yellow|green|worse|bigger|up|hard|red|dark)\b)|"
+    r"cleared|disappeared|faded|subsided|eased|settled|vanished)\b"
+)
 # A new subject ends what an earlier negator governs: "no bruising and I felt a pop".
 _NEW_SUBJECT = re.compile(
     r"(?:,|\band\b|\bthen\b|\bso\b) (?:then |now )?"
@@ -91,7 +98,9 @@ _GAP_WORD = r"(?!(?:no|not|never|any|nothing|without)\b)\w+ "
 
 _HYPOTHETICAL = re.compile(
     r"\b(?:if|what if|in case|suppose|supposing|imagine|whether|hypothetically|signs? of|symptoms? of|"
-    r"difference between|tell me about|explain|information (?:on|about)|learn about)\b"
+    r"difference between|tell me about|explain|information (?:on|about)|learn about|"
+    # what a word means: "this mean the muscle is torn?", "does that mean its ruptured?"
+    r"(?:this|that|it|which) means?(?: that)?)\b"
 )
 # Doubt about one's own leg is not a hypothetical: "I don't know if it popped".
 _UNSURE = re.compile(r"\b(?:dont know|not sure|unsure|no idea|cant tell|cant remember|not certain|wonder\w*)$")
@@ -184,6 +193,11 @@ def _negated(clause: str, start: int) -> bool:
     if subjects:
         before = before[subjects[-1].start():]
     return bool(_NEGATOR.search(" ".join(before.split()[-_NEGATION_REACH:])))
+
+
+def _subsided(clause: str, end: int) -> bool:
+    """Is the symptom ending at `end` said, right after it, to be gone?"""
+    return bool(_SUBSIDED.match(clause, end))
 
 
 def _denies(part: str) -> bool:
@@ -338,7 +352,7 @@ class RedFlagRules:
             for clause in reading.clauses:
                 for flag in self.flags:
                     for match in flag.pattern.finditer(clause.text):
-                        if _negated(clause.text, match.start()):
+                        if _negated(clause.text, match.start()) or _subsided(clause.text, match.end()):
                             continue
                         asked = _informational(clause.text, match.start())
                         self._note(found, flag, reading, clause, contexts, asked, match.group(), "rules")

@@ -318,6 +318,8 @@ def test_runners_everyday_phrases_are_read_as_the_articles_words():
     assert "maintain fitness" in READER.normalise("dont want to lose my fitness, what can i do instead?", VOCABULARY)
     # speeding up healing: the articles say there is no quick fix
     assert "quick fix" in READER.normalise("any way to speed it up?", VOCABULARY)
+    # what to do instead of running: cross-training
+    assert "cross-training" in READER.normalise("what can i do instead of running?", VOCABULARY)
     # sessions "winding it up" aggravate it
     assert "aggravate" in READER.normalise("which sessions are winding it up?", VOCABULARY)
     # runners' shorthand for the hamstring

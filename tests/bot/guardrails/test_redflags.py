@@ -140,6 +140,13 @@ ESCALATE = [
     (["my hamstring is swollen", "ok thanks", "is foam rolling good?"], "swelling"),
     (["what does a pop mean? I heard one yesterday"], "pop-or-tear"),
     (["what does it mean if I heard a pop"], "pop-or-tear"),
+    # the runner's own picture of a snap; a noise from the leg; a lump rising; the heel that can't go down
+    (["something at the back of my thigh went like a rubber band snapping"], "pop-or-tear"),
+    (["got yanked forward mid stride and heard a proper noise from the back of my leg"], "pop-or-tear"),
+    (["theres a lump coming up at the back of my thigh"], "gap-or-lump"),
+    (["cant straighten it or put my heel down without it killing"], "cannot-bear-weight"),
+    (["I can't really put that foot flat on the floor"], "cannot-bear-weight"),
+    (["I've been hopping round the flat since it went"], "cannot-bear-weight"),
 ]
 
 # (messages, flag expected as informational): asked about, not experienced
@@ -169,6 +176,8 @@ INFORMATIONAL = [
     (["sharp pain in the back of my thigh on the last rep, kept going and it eased off"], "sudden-severe-pain"),
     # already in a doctor's care: pain that won't settle is answered, with the note (not-improving's under_care)
     (["GP mentioned a cortisone injection for my high hamstring tendinopathy that just won't settle. do they work?"], "not-improving"),
+    # what a diagnosis means: "this mean the muscle is torn?"
+    (["Doctor tell me I have first degree hamstring strain. This mean the muscle is torn?"], "pop-or-tear"),
 ]
 
 # Negated, hypothetical-free and harmless messages: no red flag at all
@@ -220,6 +229,10 @@ HARMLESS = [
     # the easing up it went in, not a run stopped by pain: "felt her hammy grab as she pulled up after the line"
     ["one of my 400m girls felt her hammy grab 2 strides after the finish line as she pulled up. she's walking fine"],
     ["a pop at me from my coach about my pacing"],
+    # said to be gone; getting back on the treadmill
+    ["strained it 2 weeks ago, the swelling has gone now"],
+    ["the bruising went down after a few days and its just tight now"],
+    ["for the off bits i jump my feet onto the side rails then hop back on"],
 ]
 
 # (messages, escalate): the same symptoms, now or long over
@@ -253,6 +266,7 @@ URGENCY = [
     (["my foot keeps dragging when I run"], False),
     (["numbness down the back of my leg"], False),
     (["my leg keeps giving way"], False),
+    (["my thigh went like a rubber band snapping and I can't really put that foot flat on the floor"], True),
 ]
 
 

@@ -162,6 +162,11 @@ def test_vocabulary_holds_article_words_and_not_furniture(vocabulary):
         ("my knee hurts", False),
         # runners' shorthand, but not the high school
         ("strained HS, rest or load it?", True),
+        # the sitting bone by its name, however spelt, and as runners call it
+        ("whats going on with my ischemic tuberosity??", True),
+        ("pain right on the ischial tuberosity after driving", True),
+        ("the bum bone aches when i sit", True),
+        ("osgood schlatter, my tibial tuberosity is sore", False),
         ("HS XC coach here, should my team stretch before runs?", False),
     ],
 )
@@ -201,3 +206,12 @@ def test_complaints_of_another_part_of_the_body_are_told_apart(question, elsewhe
 def test_who_a_runner_quotes_and_when_they_train_are_not_foreign(vocabulary, question):
     # people, days and durations say nothing about what is asked; what's left is the articles' own words
     assert not {"coach", "mate", "confused", "tues", "thurs", "sunday", "hrs", "tri"} & set(ScopeRules.load().unknown_focus_terms(question, vocabulary))
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["nice one. my club does 6 x 800m every tuesday, when can i rejoin that", "what mean eccentric here? (not crazy i hope haha)"],
+)
+def test_chat_around_a_question_is_not_foreign(vocabulary, question):
+    # "nice one", "i hope haha", "rejoin": the runner chatting, not a topic the articles lack
+    assert not {"nice", "hope", "haha", "rejoin"} & set(ScopeRules.load().foreign_terms(question, vocabulary)[1])
