@@ -255,6 +255,7 @@ def test_advice_for_a_situation_the_runner_also_states_is_not_kept_from_them():
         ("cant afford a massage therapist rn, how do i massage my own hamstring?", True),
         ("physio is booked out for 3 wks, what can I do myself?", True),
         ("back of my leg sore for 2 yrs. can't afford a physio. options?", True),
+        ("money's tight. do i actually need to pay for a physio or can i sort it myself?", True),
         ("should I see a physio or a massage therapist?", False),
         ("is a sports massage worth the money?", False),
     ],
@@ -320,6 +321,10 @@ def test_runners_everyday_phrases_are_read_as_the_articles_words():
     assert "quick fix" in READER.normalise("any way to speed it up?", VOCABULARY)
     # what to do instead of running: cross-training
     assert "cross-training" in READER.normalise("what can i do instead of running?", VOCABULARY)
+    # the turns of a shuttle run: sharp changes of direction and heavy deceleration
+    assert "changes of direction" in READER.normalise("my hamstring only ever hurts at the turns of the bleep test", VOCABULARY)
+    # where a muscle is "fixed on the bone" is where it attaches
+    assert "attach" in READER.normalise("where is it fixed on the bone?", VOCABULARY)
     # sessions "winding it up" aggravate it
     assert "aggravate" in READER.normalise("which sessions are winding it up?", VOCABULARY)
     # runners' shorthand for the hamstring
