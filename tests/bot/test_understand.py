@@ -323,6 +323,8 @@ def test_runners_everyday_phrases_are_read_as_the_articles_words():
     assert "cross-training" in READER.normalise("what can i do instead of running?", VOCABULARY)
     # the turns of a shuttle run: sharp changes of direction and heavy deceleration
     assert "changes of direction" in READER.normalise("my hamstring only ever hurts at the turns of the bleep test", VOCABULARY)
+    # "go straight in heavy" says when, not which drill ("straight leg kicks")
+    assert "straight" not in READER.normalise("can i go straight in heavy on the single leg ones?", VOCABULARY)
     # where a muscle is "fixed on the bone" is where it attaches
     assert "attach" in READER.normalise("where is it fixed on the bone?", VOCABULARY)
     # sessions "winding it up" aggravate it
