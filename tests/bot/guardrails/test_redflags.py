@@ -147,6 +147,11 @@ ESCALATE = [
     (["cant straighten it or put my heel down without it killing"], "cannot-bear-weight"),
     (["I can't really put that foot flat on the floor"], "cannot-bear-weight"),
     (["I've been hopping round the flat since it went"], "cannot-bear-weight"),
+    # bruising in the runner's own picture; walking changed; worse than before resting
+    (["the back of the leg from my bum to behind the knee is the colour of an aubergine"], "heavy-bruising"),
+    (["I'm walking stiff-legged like a pirate"], "walking-affected"),
+    (["I'm shuffling round the house"], "walking-affected"),
+    (["Rested it three weeks. It's worse now than when I stopped"], "worsening"),
 ]
 
 # (messages, flag expected as informational): asked about, not experienced
@@ -233,6 +238,7 @@ HARMLESS = [
     ["strained it 2 weeks ago, the swelling has gone now"],
     ["the bruising went down after a few days and its just tight now"],
     ["for the off bits i jump my feet onto the side rails then hop back on"],
+    ["my cadence is low and i kind of shuffle along, is that why my hamstring aches?"],
 ]
 
 # (messages, escalate): the same symptoms, now or long over
