@@ -323,6 +323,10 @@ def test_runners_everyday_phrases_are_read_as_the_articles_words():
     assert "cross-training" in READER.normalise("what can i do instead of running?", VOCABULARY)
     # the turns of a shuttle run: sharp changes of direction and heavy deceleration
     assert "changes of direction" in READER.normalise("my hamstring only ever hurts at the turns of the bleep test", VOCABULARY)
+    # "stretching isnt the answer": what the articles say is "best addressed" "rather than" stretching
+    assert "rather than best addressed" in READER.normalise("so if stretching isnt the answer what do i do?", VOCABULARY)
+    # "won't it seize up?": the articles' "complete stiffness" against "gentle movement"
+    assert "complete stiffness" in READER.normalise("surely doing nothing will make it seize up?", VOCABULARY)
     # "go straight in heavy" says when, not which drill ("straight leg kicks")
     assert "straight" not in READER.normalise("can i go straight in heavy on the single leg ones?", VOCABULARY)
     # where a muscle is "fixed on the bone" is where it attaches
