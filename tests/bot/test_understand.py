@@ -240,6 +240,8 @@ def test_assessment_and_self_care_after_a_red_flag():
         ("how long does a pulled hamstring take to heal?", ("injured",)),  # asking when it heals is not healed
         # an injury that keeps coming back is a recurring one, not a runner coming back from it
         ("3rd time this year my hammy has flared up. why does it keep coming back", ()),
+        # where the hamstring meets the buttock is where its tendon is irritated
+        ("pain high up where hamstring meets bum. hurts the first mile, goes once im warm", ("tendinopathy", "sore")),
     ],
 )
 def test_situations_said_and_not_said(text, situations):
