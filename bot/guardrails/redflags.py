@@ -99,8 +99,9 @@ _GAP_WORD = r"(?!(?:no|not|never|any|nothing|without)\b)\w+ "
 _HYPOTHETICAL = re.compile(
     r"\b(?:if|what if|in case|suppose|supposing|imagine|whether|hypothetically|signs? of|symptoms? of|"
     r"difference between|tell me about|explain|information (?:on|about)|learn about|"
-    # what a word means: "this mean the muscle is torn?", "does that mean its ruptured?"
-    r"(?:this|that|it|which) means?(?: that)?)\b"
+    # what a word means, asked at the start of a clause: "this mean the muscle is torn?", "does that mean its
+    # ruptured?"; not a consequence told ("it means i cant walk")
+    r"^(?:(?:so|and|but|ok|okay) )*(?:(?:does|do|would|could|will) )?(?:this|that|it|which) mean(?: that)?)\b"
 )
 # Doubt about one's own leg is not a hypothetical: "I don't know if it popped".
 _UNSURE = re.compile(r"\b(?:dont know|not sure|unsure|no idea|cant tell|cant remember|not certain|wonder\w*)$")

@@ -152,6 +152,9 @@ ESCALATE = [
     (["I'm walking stiff-legged like a pirate"], "walking-affected"),
     (["I'm shuffling round the house"], "walking-affected"),
     (["Rested it three weeks. It's worse now than when I stopped"], "worsening"),
+    # a consequence told is not a word's meaning asked
+    (["pulled my hamstring sprinting and it means i cant walk"], "cannot-walk"),
+    (["the pain is so bad which means i cant put weight on it"], "cannot-bear-weight"),
 ]
 
 # (messages, flag expected as informational): asked about, not experienced
@@ -183,6 +186,7 @@ INFORMATIONAL = [
     (["GP mentioned a cortisone injection for my high hamstring tendinopathy that just won't settle. do they work?"], "not-improving"),
     # what a diagnosis means: "this mean the muscle is torn?"
     (["Doctor tell me I have first degree hamstring strain. This mean the muscle is torn?"], "pop-or-tear"),
+    (["physio said grade 1. does that mean its torn?"], "pop-or-tear"),
 ]
 
 # Negated, hypothetical-free and harmless messages: no red flag at all
