@@ -238,6 +238,9 @@ def test_assessment_and_self_care_after_a_red_flag():
         ("something went wrong with my training plan, now my hamstring is sore", ("sore",)),
         ("walking fine now, gonna do parkrun and see how it holds up", ("returning",)),
         ("how long does a pulled hamstring take to heal?", ("injured",)),  # asking when it heals is not healed
+        # having a strain is a premise; wondering whether one has it is not
+        ("ive got a mild hamstring strain, ok to use the exercise bike while it heals?", ("injured",)),
+        ("how do i know if ive got a hamstring strain or something else?", ()),
         # an injury that keeps coming back is a recurring one, not a runner coming back from it
         ("3rd time this year my hammy has flared up. why does it keep coming back", ()),
         # where the hamstring meets the buttock is where its tendon is irritated
