@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from langchain_chroma import Chroma
 
-from bot.chain import Bot, Rules, Snapshot, answer_question, compose, follows_on, retrieve, screen
+from bot.chain import Bot, Rules, Snapshot, answer_question, compose, follows_on, read, retrieve, screen
 from bot.generate import Draft, Request
 from bot.guardrails.conflicts import ConflictRegistry
 from bot.guardrails.redflags import RedFlagRules
@@ -262,3 +262,16 @@ def test_a_quote_never_ends_on_a_question_its_article_goes_on_to_answer(parts):
 
 def sentence_texts(text):
     return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def test_a_word_naming_no_topic_is_never_the_focus(parts):
+    """The focus (the asking words' rarest term the articles use) is a topic: not "though" or "actually", which
+    the articles also use but which say nothing of what is asked."""
+    settings, embeddings, snap = parts
+    question = check("what would a physio actually do that i cant do myself though?", [], settings)
+    reading = read(snap, question)
+    retrieval = retrieve(snap, embeddings, question, settings, DEFAULT, reading)
+    request = Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, (), (), retrieval.follows_up, retrieval.asked, "")
+    idf = snap.generator.bank.sentences.idf
+    assert {"though", "actually"} <= idf.keys()  # the articles use both: only the list of words naming no topic rules them out
+    assert snap.generator._focus(request)[2] not in {"though", "actually"}
