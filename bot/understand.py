@@ -20,6 +20,7 @@ DEFAULT_PATH = PROJECT_ROOT / "corpus" / "questions.yaml"
 QUESTIONS_VERSION = 1
 COMPARES = re.compile(r"\b(?:which|better|best|worse|vs|versus)\b")  # a question comparing things named before it
 GAP_WORDS = 4  # longest phrase named as a gap ("carbon plated super shoes")
+ASIDE_WORDS = 6  # longest sentence a question may point back past to what it asks about ("no change at all.")
 ROMAN = re.compile(r"I{1,3}|IV")  # "grade II" names a grade, not a product
 _TOKEN = re.compile(r"[a-z0-9]+", re.I)
 
@@ -249,11 +250,12 @@ class QuestionReader:
         written as a name: "PRP", "MRI", "Advil"), or a thing of two or more words the articles never name
         ("compression shorts"). The run with most such words wins, with the next when the runner names two."""
         sentences = message_sentences(question)
-        # the asking sentences, and the one before a question that points back at it ("my physio wants to
-        # dry needle it. does that help?") or names nothing of its own ("… a cortisone shot or PRP injection.
-        # which is better?")
+        # the asking sentences, and the one or two before a question that points back at them ("my physio wants to
+        # dry needle it. does that help?", "physio has done dry needling 3 sessions. no change at all. is it worth
+        # carrying on with it?": past a short aside only) or names nothing of its own ("… a cortisone shot or PRP injection. which is better?")
         asking = [s for n, s in enumerate(sentences) if s.rstrip().endswith("?")
-                  or (n + 1 < len(sentences) and sentences[n + 1].rstrip().endswith("?") and self._leans_back(_plain(sentences[n + 1])))]
+                  or any(n + k < len(sentences) and sentences[n + k].rstrip().endswith("?") and self._leans_back(_plain(sentences[n + k]))
+                         and all(len(words(between)) <= ASIDE_WORDS for between in sentences[n + 1 : n + k]) for k in (1, 2))]
         asking = asking or sentences
         found = self._things_unknown(asking, vocabulary, corpus_text)
         if not found:
