@@ -276,6 +276,7 @@ def test_a_runner_who_cannot_see_a_professional_is_noticed(text, no_professional
 def test_referral_passages_are_recognised():
     assert READER.referral.search("make an appointment with a licensed massage therapist")
     assert READER.referral.search("it’s time to reach out to your local PT for an assessment".replace("’", ""))
+    assert READER.referral.search("consult a doctor or physical therapist if your injury worsens")
     assert not READER.referral.search("Massage your hamstrings with your thumbs.")
 
 
