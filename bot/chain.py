@@ -313,7 +313,8 @@ def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Dra
     s, scope = settings, snap.rules.scope
     if scope.wants_creative_writing(question.text) or draft.relevance < s.min_relevance or draft.lead is None:
         return False
-    if scope.names_the_subject(question.text if scope.changes_subject(question.text) else retrieval.query):
+    # (in the runner's own words as well as mended ones: "bum crease" is not "bum increase")
+    if scope.names_the_subject(question.text) or (not scope.changes_subject(question.text) and scope.names_the_subject(retrieval.query)):
         return True
     named_before = _named_before(scope, question)
     if scope.complains_elsewhere(question.text) and not named_before:

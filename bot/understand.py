@@ -20,6 +20,7 @@ DEFAULT_PATH = PROJECT_ROOT / "corpus" / "questions.yaml"
 QUESTIONS_VERSION = 1
 COMPARES = re.compile(r"\b(?:which|better|best|worse|vs|versus)\b")  # a question comparing things named before it
 GAP_WORDS = 4  # longest phrase named as a gap ("carbon plated super shoes")
+ACRONYM_LETTERS = 5  # longest word in capitals read as a name ("PRP", "MRI"), not as shouting ("FINALLY")
 ASIDE_WORDS = 6  # longest sentence a question may point back past to what it asks about ("no change at all.")
 ROMAN = re.compile(r"I{1,3}|IV")  # "grade II" names a grade, not a product
 _TOKEN = re.compile(r"[a-z0-9]+", re.I)
@@ -313,7 +314,9 @@ class QuestionReader:
         )
 
     def _names_a_thing(self, run: list[tuple[int, str]]) -> bool:
-        named = any(w.isalpha() and ((w.isupper() and len(w) > 1 and not ROMAN.fullmatch(w)) or (w.istitle() and position > 0)) for position, w in run)
+        # a word in capitals is a name when it is short, like an acronym ("PRP", "MRI", "BFR"); a longer one is
+        # shouted ("has FINALLY calmed down")
+        named = any(w.isalpha() and ((w.isupper() and 1 < len(w) <= ACRONYM_LETTERS and not ROMAN.fullmatch(w)) or (w.istitle() and position > 0)) for position, w in run)
         return named or self._ends_in_a_thing(run)
 
     def _ends_in_a_thing(self, run: list[tuple[int, str]]) -> bool:

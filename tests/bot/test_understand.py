@@ -114,6 +114,8 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("my physio wants to dry needle my hamstring next session. does that actually help?", "dry needle"),
         # a question naming nothing of its own asks about the sentence before it; two things asked about are both named
         ("sports doc mentioned either a cortisone shot or PRP injection. which is better?", "cortisone shot or PRP injection"),
+        # a long word in capitals is shouted, not a name
+        ("4 months of high hamstring tendon pain has FINALLY calmed down 🙏 what do i do so it never comes back?", None),
         # a question pointing back past a sentence of how it went, to what was done
         ("physio has done dry needling on my hamstring 3 sessions now. honestly no change at all. is it worth carrying on with it?", "dry needling"),
         ("Sports clinic is offering me shockwave or a PRP injection for my hamstring tendon. Which one's better?", "shockwave or PRP injection"),

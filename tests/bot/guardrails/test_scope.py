@@ -173,6 +173,7 @@ def test_vocabulary_holds_article_words_and_not_furniture(vocabulary):
         ("I can still walk on it fine-ish so it can't be a grade 2 right?", True),
         ("physio said second degree strain, how long off?", True),
         ("my son is in grade 2 and wants to run a 5k", False),
+        ("deep ache right in the bum crease on one side, worst on hard chairs", True),
     ],
 )
 def test_the_subject_is_named_by_where_runners_feel_it(question, named):
