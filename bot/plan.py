@@ -389,14 +389,15 @@ class AnswerPlanner:
         asked = _asked(request) or set(content_terms(request.query))
         meant = set(content_terms(request.query)) - asked
         # the focus: the asking words' rarest term that names a topic (sorted: ties break the same way every
-        # time; not a word naming none, "actually", "though"); when they name nothing ("do I do it before or after my runs?"), the words leant on (the
-        # earlier turn's "foam rolling")
+        # time; not one most units share, nor a word naming none, "actually", "though"); when they name nothing
+        # ("do I do it before or after my runs?"), the words leant on (the earlier turn's "foam rolling")
         named = set(content_terms(reading.topic)) if reading and reading.ask else asked
         if request.follows_up and not self.topical(asked & named):
             # a follow-up naming no topic of its own asks about the earlier turn's: its words count in full,
             # less the earlier turn's "before" when this one asks "and after the run?"
             asked, meant = asked | (meant - RELATIONS if asked & RELATIONS else meant), set()
-        known = sorted(term for term in asked & named - bank.common - self.no_topic if term in idf) or sorted(term for term in meant - bank.common - self.no_topic if term in idf)
+        no_focus = bank.common | self.no_topic
+        known = sorted(term for term in asked & named - no_focus if term in idf) or sorted(term for term in meant - no_focus if term in idf)
         focus = max(known, key=idf.__getitem__) if known else None
         return asked, meant, focus
 

@@ -251,12 +251,7 @@ class QuestionReader:
         written as a name: "PRP", "MRI", "Advil"), or a thing of two or more words the articles never name
         ("compression shorts"). The run with most such words wins, with the next when the runner names two."""
         sentences = message_sentences(question)
-        # the asking sentences, and the one or two before a question that points back at them ("my physio wants to
-        # dry needle it. does that help?", "physio has done dry needling 3 sessions. no change at all. is it worth
-        # carrying on with it?": past a short aside only) or names nothing of its own ("… a cortisone shot or PRP injection. which is better?")
-        asking = [s for n, s in enumerate(sentences) if s.rstrip().endswith("?")
-                  or any(n + k < len(sentences) and sentences[n + k].rstrip().endswith("?") and self._leans_back(_plain(sentences[n + k]))
-                         and all(len(words(between)) <= ASIDE_WORDS for between in sentences[n + 1 : n + k]) for k in (1, 2))]
+        asking = [s for n, s in enumerate(sentences) if s.rstrip().endswith("?") or self._asked_back_at(sentences, n)]
         asking = asking or sentences
         found = self._things_unknown(asking, vocabulary, corpus_text)
         if not found:
@@ -297,6 +292,19 @@ class QuestionReader:
                 if unknown and self._names_a_thing(run):
                     found.append((unknown, at, run[0][0], " ".join(w for _, w in run)))
         return found
+
+    def _asked_back_at(self, sentences: list[str], n: int) -> bool:
+        """Is sentence n what a question after it asks about: the next sentence, or the one after a short aside,
+        asks by pointing back ("my physio wants to dry needle it. does that help?", "physio has done dry needling 3
+        sessions. no change at all. is it worth carrying on with it?") or names nothing of its own ("… a cortisone
+        shot or PRP injection. which is better?")?"""
+        for k in (1, 2):
+            if n + k >= len(sentences) or any(len(words(aside)) > ASIDE_WORDS for aside in sentences[n + 1 : n + k]):
+                return False
+            later = sentences[n + k]
+            if later.rstrip().endswith("?") and self._leans_back(_plain(later)):
+                return True
+        return False
 
     def _leans_back(self, question: str) -> bool:
         """Does an asking sentence lean on the one before it: it points back ("does that help?", "what was she
