@@ -114,7 +114,7 @@ def answered(
         cited = [book.cite(s, q) for s, q in rules.evidence_for(verdict)[:MAX_EVIDENCE]]
         answer.notices.append(Notice(kind="when-to-get-assessed", text=" ".join(rules.info_lines(verdict)), citations=cited))
     if draft.experience:
-        # only as the author's own: "The articles don't give a number for that." then "One author's own
+        # only as the author's own: "The articles don't give a general number for that." then "One author's own
         # experience, not advice: “I was seeing her three times a week…”"
         framing, told = draft.experience
         answer.notices.append(Notice(

@@ -148,7 +148,7 @@ class ScopeRules:
             creative=re.compile(file.creative, re.I),
             new_subject=re.compile(file.new_subject, re.I),
             injection=injection,
-            common_words=frozenset(file.common_words.split()),
+            common_words=frozenset(w for line in file.common_words.splitlines() if not line.lstrip().startswith("#") for w in line.split()),
         )
 
     def looks_like_injection(self, text: str) -> bool:

@@ -143,7 +143,7 @@ def test_a_freshly_injured_runner_is_not_told_to_stretch_like_a_healthy_one(part
 
 def test_a_how_long_question_without_a_duration_in_the_articles_says_so_first(parts):
     answer = ask(parts, "How many weeks before I can do hill sprints after a hamstring strain?")
-    assert answer.notices[0].kind == "no-timeline" and answer.text.startswith("The articles don't give a timeline")
+    assert answer.notices[0].kind == "no-timeline" and answer.text.startswith("The articles don't give a general timeline")
     assert answer.lead is not None  # then what they do say
 
 

@@ -43,6 +43,12 @@ def read(text: str, *earlier: str):
         # "at what point" in the stride asks where in it, not when to act
         ("at what point should i get my hamstring looked at?", "when"),
         ("at what point in my stride does the hamstring actually get hurt?", None),
+        # what a thing does to the muscle asks whether and how it works; what a professional does for it does not
+        ("ok and what does squashing my leg on a roller actually do to the muscle?", "works"),
+        ("what would a physio actually do for a hamstring strain that i can't just do at home?", None),
+        # how quick, without "-ly", till a difference is noticed
+        ("and how quick should i expect to notice a difference?", "how-long"),
+        ("how fast will i notice a difference from the massage?", "how-long"),
     ],
 )
 def test_intent(text, intent):
@@ -245,6 +251,10 @@ def test_assessment_and_self_care_after_a_red_flag():
         # having a strain is a premise; wondering whether one has it is not
         ("ive got a mild hamstring strain, ok to use the exercise bike while it heals?", ("injured",)),
         ("how do i know if ive got a hamstring strain or something else?", ()),
+        # a strain named with when it happened, or called mild, is the runner's own
+        ("sprint tri in 3 wks. mild hammy strain 5 days ago, no bruise. can i keep my runs in if i go really slow?", ("injured",)),
+        ("mild hamstring strain, no bruising. can i still use the elliptical?", ("injured",)),
+        ("how do i tell if its a mild strain or just tightness?", ()),
         # an injury that keeps coming back is a recurring one, not a runner coming back from it
         ("3rd time this year my hammy has flared up. why does it keep coming back", ()),
         # where the hamstring meets the buttock is where its tendon is irritated

@@ -229,3 +229,17 @@ def test_chat_around_a_question_is_not_foreign(vocabulary, question):
     # the articles lack
     chat = {"nice", "hope", "haha", "rejoin", "weds", "maybe", "dack", "article"}
     assert not chat & set(ScopeRules.load().foreign_terms(question, vocabulary)[1])
+
+
+def test_travel_around_a_question_is_not_foreign(vocabulary):
+    # flying to a race is the runner's story; what they ask about is the long sit
+    question = "flying to melbourne next month, 22 hrs in a plane seat. anything i can do about that?"
+    assert not {"flying", "plane", "seat"} & set(ScopeRules.load().foreign_terms(question, vocabulary)[1])
+
+
+def test_a_reviewers_note_in_the_common_words_is_not_words():
+    # corpus/scope.yaml's list of common words holds "# …" lines for the reviewer; their words ("sitting",
+    # "question", "asks") are not common words
+    common = ScopeRules.load().common_words
+    assert {"coach", "flying", "maybe"} <= common
+    assert not {"#", "question", "articles'"} & common
