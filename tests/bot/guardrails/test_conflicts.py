@@ -119,6 +119,9 @@ AGREEING_OR_NEUTRAL = [
     "any form cues to take some load off my hamstrings?",  # taking load off is not taking time off
     "is a sports massage worth it? money's tight this month",  # money that is tight is not a tight hamstring
     "time's tight before my race, how do I fit strength work in?",
+    # a treatment asked about for tight hamstrings asks about the treatment, not whether tightness is the problem
+    "are those massage guns any good for tight hamstrings or just a gimmick?",
+    "would cupping on my tight hammy help before my marathon?",
     # a "why" about something else, the injury named far from it, is no question about what causes injuries
     "why does my physio keep giving me core stuff when its my hamstring thats sore?",
     "how do i fix my overstriding without rebuilding my whole stride?",  # fixing it, not whether it causes injuries
