@@ -162,6 +162,8 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("17yo son has a low grade hammy ache. physio says keep running, his PE teacher says no running at all till its gone. which is right", None),
         # things taken for cramp are things asked about
         ("both hamstrings cramped at mile 17. is that a salt thing? should i be taking electrolyte tabs on race day?", "salt or electrolyte tabs"),
+        # another muscle's strain, asked about by a runner who says it isn't the hamstring this time
+        ("not my hamstring this time. how long do groin strains usually take before i can run again?", "groin"),
     ],
 )
 def test_what_the_articles_never_discuss_is_named(text, gap):

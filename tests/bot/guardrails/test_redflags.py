@@ -23,6 +23,9 @@ def rules() -> RedFlagRules:
 
 # (the runner's messages, oldest first; the flag that must be raised about them)
 ESCALATE = [
+    # pain turned knife-like over weeks, and a walk others notice
+    (["my hammy niggle has gone from annoying to knife-like over the last fortnight"], "worsening"),
+    (["im walking lopsided - a customer asked if id hurt my leg"], "walking-affected"),
     # a pop, snap, crack or tearing feeling
     (["I felt a pop in my hamstring during intervals"], "pop-or-tear"),
     (["heard a loud snap in my hammy sprinting for the bus"], "pop-or-tear"),
@@ -192,6 +195,7 @@ INFORMATIONAL = [
 # Negated, hypothetical-free and harmless messages: no red flag at all
 HARMLESS = [
     ["no bruising"],
+    ["my form has gone from sloppy to sharp since i started cadence work"],  # form, not pain, turned sharp
     ["I didn't feel a pop"],
     ["I can walk fine"],
     ["felt my left hamstring go tight during strides"],  # going tight is not "felt it go"
