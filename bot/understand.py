@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from core.questions import Question
-from core.rulefile import RuleModel, Text, load_rule_file
+from core.rulefile import RuleModel, Text, Words, load_rule_file
 from core.settings import PROJECT_ROOT
 from core.text import APOSTROPHES, POINTS_BACK, STOPWORDS, content_terms, is_typo_of_any, message_sentences, typo_of, words
 
@@ -72,12 +72,12 @@ class QuestionsFile(RuleModel):
     intents: dict[str, Text]
     situations: dict[str, Text]
     vocabulary: list[Bridge]
-    not_a_topic: Text
-    subject: Text
+    not_a_topic: Words
+    subject: Words
     small_talk: dict[str, Text]
     replies: dict[str, Text]
     measures: dict[str, Measure]
-    gap_things: Text
+    gap_things: Words
     situation_names: dict[str, Text]
     mismatched: dict[str, list[str]]
     unless_also: list[str]
@@ -145,9 +145,9 @@ class QuestionReader:
         self.severe = re.compile(file.severe, re.I)
         self.not_said = re.compile(rf"\b(?:{file.not_said})$")
         self.self_care = _whole_words(file.self_care)
-        self.not_a_topic = frozenset(file.not_a_topic.split()) | STOPWORDS
-        self.subject = frozenset(file.subject.split())  # "hamstring", "hammy": named by every question
-        self.gap_things = frozenset(file.gap_things.split())
+        self.not_a_topic = file.not_a_topic | STOPWORDS
+        self.subject = file.subject  # "hamstring", "hammy": named by every question
+        self.gap_things = file.gap_things
         # longest phrases first, so "foam roller" is read before "roller"
         bridges = sorted(((_plain(w), b) for b in file.vocabulary for w in b.words), key=lambda wb: -len(wb[0]))
         self.bridge = _whole_words("|".join(re.escape(w) for w, _ in bridges))

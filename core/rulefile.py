@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from core.corpus import quote_problem
@@ -37,6 +37,21 @@ def _not_blank(value: str) -> str:
 Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
 # A phrase or regular expression, kept as written: its spaces can matter to what it matches.
 Expression = Annotated[str, StringConstraints(strict=True), AfterValidator(_not_blank)]
+
+
+
+def _word_list(value: object) -> frozenset[str]:
+    if not isinstance(value, str) or not value.strip():
+        raise PydanticCustomError("blank", "expected words separated by spaces")
+    words = [word for line in value.splitlines() if not line.lstrip().startswith("#") for word in line.split()]
+    if any(word.startswith("#") for word in words):
+        raise problem('a "#" note inside a list folded with ">-" would be read as words: write the list as a literal block ("|-"), each note on a line of its own.')
+    return frozenset(words)
+
+
+# A list of words separated by spaces, over as many lines as it takes; a line starting with "#" is a note for the
+# reviewer, not words (in a literal block, "|-": folded with ">-", the note would run into the words around it).
+Words = Annotated[frozenset[str], BeforeValidator(_word_list)]
 
 # What to do about the commonest problems; the others say it themselves.
 _REMEDIES = {

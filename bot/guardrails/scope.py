@@ -22,7 +22,7 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from core.rulefile import Expression, RuleModel, Text, load_rule_file, problem
+from core.rulefile import Expression, RuleModel, Text, Words, load_rule_file, problem
 from core.settings import PROJECT_ROOT
 from core.text import is_typo_of_any, letter_words, stem
 from core.types import Article
@@ -101,7 +101,7 @@ class ScopeFile(RuleModel):
     creative: Expression
     new_subject: Expression
     injection: InjectionWords
-    common_words: Text
+    common_words: Words
 
     @field_validator("subject", "elsewhere", "creative", "new_subject")
     @classmethod
@@ -148,7 +148,7 @@ class ScopeRules:
             creative=re.compile(file.creative, re.I),
             new_subject=re.compile(file.new_subject, re.I),
             injection=injection,
-            common_words=frozenset(w for line in file.common_words.splitlines() if not line.lstrip().startswith("#") for w in line.split()),
+            common_words=file.common_words,
         )
 
     def looks_like_injection(self, text: str) -> bool:

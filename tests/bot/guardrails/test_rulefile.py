@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, StrictBool, model_validator
 
 from core.errors import RulesError
-from core.rulefile import Text, field_errors, load_rule_file, repeated_ids
+from core.rulefile import Text, Words, field_errors, load_rule_file, repeated_ids
 
 
 class Step(BaseModel):
@@ -101,3 +101,27 @@ def test_a_misspelt_key_in_the_real_red_flag_rules_is_an_error_not_ignored(tmp_p
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RulesError, match=r"rules\[0\] \(pop-or-tear\)\.informational_onyl"):
         RedFlagRules.load(path)
+
+
+class Glossary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    words: Words
+
+
+def test_a_word_list_leaves_out_the_reviewers_notes(tmp_path):
+    path = _file(tmp_path, "words: |-\n  hi hello\n  # greetings, not topics\n  thanks\n")
+    assert load_rule_file(path, Glossary).words == {"hi", "hello", "thanks"}
+
+
+def test_a_note_folded_into_a_word_list_is_refused_not_read_as_words(tmp_path):
+    # folded with ">-", the note runs into the words around it: "hello # greetings, not topics thanks"
+    path = _file(tmp_path, "words: >-\n  hi hello\n  # greetings, not topics\n  thanks\n")
+    with pytest.raises(RulesError) as caught:
+        load_rule_file(path, Glossary)
+    assert "words" in str(caught.value) and '"|-"' in str(caught.value)
+
+
+def test_an_empty_word_list_is_refused(tmp_path):
+    with pytest.raises(RulesError):
+        load_rule_file(_file(tmp_path, "words: ''\n"), Glossary)
