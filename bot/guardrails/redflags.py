@@ -120,6 +120,15 @@ _ABOUT_SOMEONE = re.compile(
     r"girlfriend|boyfriend|colleague)\b"
     r"|\bi (?:\w+ )?(?:felt|heard|had|got|noticed|saw|was|did|think|tore|pulled|strained|hurt|injured|have|am|cant|couldnt)\b"
 )
+# Others, counted, told of as what happens in a group ("two of his training group have torn hamstrings this
+# season", "loads of my clubmates have pulled hamstrings"): a report prompting a general question, not one
+# person's leg to assess. (One other person, "my friend heard a snap", is that person's leg.)
+_OTHERS_COUNTED = re.compile(
+    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|dozens?|\d+|a few|a couple|several|many|most|half|lots|loads|"
+    r"plenty|a lot|a bunch|a handful|both|all)(?: of)?(?: (?:my|his|her|their|our|the|your))?(?: \w+)?? "
+    r"(?:group|club|squad|team|mates|friends|teammates|clubmates|runners|people|players|athletes|kids|lads|girls|boys|"
+    r"members|guys|folks?|pals|colleagues|us)\b"
+)
 # Before the symptom, "it" and "this" point at the runner's leg ("is it bad that it's bruised?"); after it,
 # they are usually part of the question ("does swelling mean it's a grade 2 strain?").
 _POINTING = re.compile(r"\b(?:this|these|its|it (?:is|was|feels|felt|looks|has))\b")
@@ -210,6 +219,8 @@ def _denies(part: str) -> bool:
 def _informational(clause: str, start: int, pointing: bool = True) -> bool:
     """A hypothetical or a general question rather than the runner's (or a friend's) own symptom."""
     before = clause[:start]
+    if _OTHERS_COUNTED.search(before):
+        return True  # what happens to a group of others, told as a report
     cues = list(_HYPOTHETICAL.finditer(before))
     if cues:
         cue = cues[-1]

@@ -190,11 +190,16 @@ INFORMATIONAL = [
     # what a diagnosis means: "this mean the muscle is torn?"
     (["Doctor tell me I have first degree hamstring strain. This mean the muscle is torn?"], "pop-or-tear"),
     (["physio said grade 1. does that mean its torn?"], "pop-or-tear"),
+    # others, counted: a report prompting a general question, not one person's leg
+    (["my lad does 100m and two of his training group have torn hamstrings this season. why do sprinters get the bad ones?"], "pop-or-tear"),
+    (["loads of my clubmates have torn their hamstrings doing track sessions, why is that?"], "pop-or-tear"),
 ]
 
 # Negated, hypothetical-free and harmless messages: no red flag at all
 HARMLESS = [
     ["no bruising"],
+    ["the clinic wants to sell me 6 sessions of shockwave therapy at 80 quid a pop. does it work?"],  # a price each
+    ["sports massage is £45 a pop round here, worth it?"],
     ["my form has gone from sloppy to sharp since i started cadence work"],  # form, not pain, turned sharp
     ["I didn't feel a pop"],
     ["I can walk fine"],
