@@ -268,12 +268,17 @@ def bears_on(snap: Snapshot, conflict: Conflict, asked: tuple[str, list[str]], d
     a side of it? One only their story touches ("felt my hammy tighten… what should I do for the next few days?"
     and whether tight hamstrings are the problem), or only an earlier turn ("so which bit of the stride is the
     risky bit?" after sprinting, and what mainly causes injuries), or only a retrieved passage the answer doesn't
-    quote, is not: the block would bury the answer. Nor is one the answer before (`said`) already showed, when
-    only the turns this message leans on ask about it ("any tips for work then?" after "why would sitting hurt
-    it more?"): the runner has just read it."""
+    quote, is not: the block would bury the answer. Nor is one the answer before (`said`) already showed, unless
+    this message itself asks about it: not when only the turns it leans on do ("any tips for work then?" after
+    "why would sitting hurt it more?"), nor when the answer only quotes a side ("what can I do instead to hang on
+    to my fitness?" after "do I have to stop running?"): the runner has just read it."""
     topic = next((t for t in snap.rules.conflicts.topics if t.topic == conflict.topic), None)
     message, earlier = asked
-    if topic is not None and (topic.spoken_of_in(message) or (conflict.topic not in said and any(topic.spoken_of_in(e) for e in earlier))):
+    if topic is not None and topic.spoken_of_in(message):
+        return True
+    if conflict.topic in said:
+        return False
+    if topic is not None and any(topic.spoken_of_in(e) for e in earlier):
         return True
     quoted = [q.text for q in draft.quotes]
     return any(p.quote in text or text in p.quote for p in conflict.positions for text in quoted)

@@ -570,6 +570,25 @@ def test_a_follow_up_naming_its_own_topic_shows_no_disagreement_only_the_turn_be
     assert any("causes" in c.topic for c in asked.conflicts)
 
 
+def test_a_disagreement_just_shown_is_not_shown_again_unless_the_message_asks_about_it(real_bot):
+    # bot/chain.py bears_on: the answer before showed whether to keep running; "what can I do instead?" quotes the
+    # tendinopathy side of it again, but the runner has just read the block
+    first = "training for a 100 mile trail race and ive been told its proximal hamstring tendinopathy. do i have to stop running altogether??"
+    shown = real_bot.ask(first)
+    assert any("keep running" in c.topic for c in shown.conflicts)
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": shown.text}]
+    instead = real_bot.ask("ok say i do have to drop the running for a bit, what can i do instead to hang on to my fitness", history)
+    assert not any("keep running" in c.topic for c in instead.conflicts)
+    # asked about again in the message itself, it is shown again
+    again = real_bot.ask("but can i keep running on it if i go slow?", history)
+    assert any("keep running" in c.topic for c in again.conflicts)
+    # corpus/conflicts.yaml: "do I keep going with that", after ice, is the icing, not running on it
+    iced = "tweaked my hamstring at training last night, bit swollen. ice it or heat it?"
+    history = [{"role": "user", "content": iced}, {"role": "assistant", "content": real_bot.ask(iced).text}]
+    switch = real_bot.ask("how long do i keep going with that and when do i switch over", history)
+    assert not any("keep running" in c.topic for c in switch.conflicts) and "apply heat" in switch.lead.text
+
+
 def test_the_easing_up_an_injury_came_in_is_answered_not_escalated(real_bot):
     # corpus/red_flags.yaml stopped-by-pain: "as she pulled up" is the deceleration it went in, not a run
     # stopped by pain; Garrick's deceleration sentence answers whether that is a typical moment
