@@ -117,6 +117,10 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("should i see a chiropractor for my hamstring?", "chiropractor"),
         ("is yoga good for tight hamstrings?", "yoga"),
         ("my hamstring cramps at the end of long runs, why?", "cramps"),
+        ("do epsom salt baths actually do anything for a sore hamstring after a long run?", "epsom salt baths"),
+        ("someone said the relaxin hormone makes you more likely to pull a hamstring. is that true?", "relaxin hormone"),
+        # the setting of a question is no gap
+        ("filmed myself on the treadmill and my foot lands way out in front. could that be why my hamstrings ache?", None),
         ("my physio wants to dry needle my hamstring next session. does that actually help?", "dry needle"),
         # a question naming nothing of its own asks about the sentence before it; two things asked about are both named
         ("sports doc mentioned either a cortisone shot or PRP injection. which is better?", "cortisone shot or PRP injection"),
