@@ -396,8 +396,11 @@ class AnswerPlanner:
             # a follow-up naming no topic of its own asks about the earlier turn's: its words count in full,
             # less the earlier turn's "before" when this one asks "and after the run?"
             asked, meant = asked | (meant - RELATIONS if asked & RELATIONS else meant), set()
+        # (nor a number: "one week 15 miles, next week 45" is about mileage, not the "45 to 60 seconds" of a stretch)
         no_focus = bank.common | self.no_topic
-        known = sorted(term for term in asked & named - no_focus if term in idf) or sorted(term for term in meant - no_focus if term in idf)
+        known = sorted(term for term in asked & named - no_focus if term in idf and not _numeric(term)) or sorted(
+            term for term in meant - no_focus if term in idf and not _numeric(term)
+        )
         focus = max(known, key=idf.__getitem__) if known else None
         return asked, meant, focus
 
@@ -519,6 +522,11 @@ class AnswerPlanner:
             return Quote(unit.source_id, unit.text, unit.start, unit.end, score)
         start, end = sentences[members[first]].start, sentences[members[last]].end
         return Quote(unit.source_id, self.bank.sentences.articles[unit.source_id][start:end], start, end, score)
+
+
+def _numeric(term: str) -> bool:
+    """Does the term hold a digit ("45", "10k", "2nd")? A number or an amount names no topic."""
+    return any(ch.isdigit() for ch in term)
 
 
 def _rarity(terms: set[str], idf: dict[str, float]) -> float:

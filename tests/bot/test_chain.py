@@ -275,3 +275,16 @@ def test_a_word_naming_no_topic_is_never_the_focus(parts):
     idf = snap.generator.bank.sentences.idf
     assert {"though", "actually"} <= idf.keys()  # the articles use both: only the list of words naming no topic rules them out
     assert snap.generator._focus(request)[2] not in {"though", "actually"}
+
+
+def test_a_number_is_never_the_focus(parts):
+    """A number the articles also use ("45 to 60 seconds") names no topic: "one week 15 miles, next week 45" is
+    about mileage."""
+    settings, embeddings, snap = parts
+    question = check("one week 15 miles, next week 45. could the up and down be the problem for my hamstring?", [], settings)
+    reading = read(snap, question)
+    retrieval = retrieve(snap, embeddings, question, settings, DEFAULT, reading)
+    request = Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, (), (), retrieval.follows_up, retrieval.asked, "")
+    assert "45" in snap.generator.bank.sentences.idf  # the articles use it: only the rule rules it out
+    focus = snap.generator._focus(request)[2]
+    assert focus is not None and not any(ch.isdigit() for ch in focus)
