@@ -25,7 +25,7 @@ from bot.guardrails.scope import ScopeRules, corpus_vocabulary
 from bot.plan import AnswerPlanner, UnitBank
 from bot.retrieval import build_retriever, leaned_on, to_passage
 from bot.tuning import DEFAULT, Tuning
-from bot.understand import QuestionReader, Reading
+from bot.understand import Measured, QuestionReader, Reading
 from core.unit_questions import ask_vectors, load_unit_questions
 from core.text import POINTS_BACK, message_sentences, words
 from core.embeddings import QueryCache, load_embeddings, model_label
@@ -236,7 +236,7 @@ def plan_answer(snap: Snapshot, question: Question, retrieval: Retrieval, readin
     said = last_answer(question)
     draft = compose(snap, question, retrieval, reading, sides, unfit, said)
     asked = asking_parts(snap, question, retrieval, reading)
-    return [c for c in conflicts if bears_on(snap, c, asked, draft, said)], draft
+    return [c for c in conflicts if bears_on(snap, c, asked, draft, said, reading)], draft
 
 
 def last_answer(question: Question) -> str:
@@ -263,7 +263,7 @@ def _own_ask(snap: Snapshot, reading: Reading | None) -> str:
     return reading.ask if reading is not None and reading.ask and snap.generator.names_topic(reading.topic) else ""
 
 
-def bears_on(snap: Snapshot, conflict: Conflict, asked: tuple[str, list[str]], draft: Draft, said: str = "") -> bool:
+def bears_on(snap: Snapshot, conflict: Conflict, asked: tuple[str, list[str]], draft: Draft, said: str = "", reading: Reading | None = None) -> bool:
     """Is a disagreement one the answer must show: the runner asks about it (`asking_parts`), or the answer quotes
     a side of it? One only their story touches ("felt my hammy tighten… what should I do for the next few days?"
     and whether tight hamstrings are the problem), or only an earlier turn ("so which bit of the stride is the
@@ -271,17 +271,25 @@ def bears_on(snap: Snapshot, conflict: Conflict, asked: tuple[str, list[str]], d
     quote, is not: the block would bury the answer. Nor is one the answer before (`said`) already showed, unless
     this message itself asks about it: not when only the turns it leans on do ("any tips for work then?" after
     "why would sitting hurt it more?"), nor when the answer only quotes a side ("what can I do instead to hang on
-    to my fitness?" after "do I have to stop running?"): the runner has just read it."""
+    to my fitness?" after "do I have to stop running?"): the runner has just read it. Unless what a "how long" ("how
+    much") question asks for is only in the block: "how long do I hold each one?" after being told static
+    stretching makes sore hamstrings worse is answered by the side for healthy ones ("45 to 60 seconds")."""
     topic = next((t for t in snap.rules.conflicts.topics if t.topic == conflict.topic), None)
     message, earlier = asked
     if topic is not None and topic.spoken_of_in(message):
         return True
     if conflict.topic in said:
-        return False
+        return _measured_only_in(conflict, draft, snap.rules.questions.measures.get(reading.intent) if reading and reading.intent else None)
     if topic is not None and any(topic.spoken_of_in(e) for e in earlier):
         return True
     quoted = [q.text for q in draft.quotes]
     return any(p.quote in text or text in p.quote for p in conflict.positions for text in quoted)
+
+
+def _measured_only_in(conflict: Conflict, draft: Draft, measure: Measured | None) -> bool:
+    """Does only the disagreement's sides, not the answer, state what a "how long" ("how much") question asks for?"""
+    said = [conflict.summary, *(p.quote for p in conflict.positions)]
+    return bool(measure) and not any(measure.search(q.text) for q in draft.quotes) and any(measure.search(text) for text in said)
 
 
 def applicable_sides(snap: Snapshot, retrieval: Retrieval, reading: Reading | None, conflicts: list[Conflict]) -> tuple[tuple, tuple]:

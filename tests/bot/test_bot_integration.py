@@ -589,6 +589,24 @@ def test_a_disagreement_just_shown_is_not_shown_again_unless_the_message_asks_ab
     assert not any("keep running" in c.topic for c in switch.conflicts) and "apply heat" in switch.lead.text
 
 
+def test_a_disagreement_just_shown_is_shown_again_when_only_it_says_how_long(real_bot):
+    # bot/chain.py bears_on: "how long do I hold each one?" after the stretching block: the answer leads with the
+    # warning for sore hamstrings, and the hold time (45 to 60 seconds) is only in the block, so it stays
+    first = "my hamstrings are sore from running. do static hamstring stretches help or hurt?? i keep reading total opposites"
+    shown = real_bot.ask(first)
+    assert any("Static stretching" in c.topic for c in shown.conflicts)
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": shown.text}]
+    hold = real_bot.ask("ok if i do them anyway, when should i do them and how long do i hold each one?", history)
+    assert "45 to 60" not in " ".join([hold.lead.text, *(p.text for p in hold.items)])
+    assert any("Static stretching" in c.topic for c in hold.conflicts)
+
+
+def test_everyday_words_for_healing_reach_how_long_it_takes(real_bot):
+    # corpus/questions.yaml: "come right" is healing; Dr. Rue's "typically heal slowly" answers, not "no timeline"
+    answer = real_bot.ask("be honest, how long do hamstring injuries normally take to come right? my mates keep saying 2 weeks and its been 5")
+    assert "heal slowly" in answer.lead.text and "don't give a general timeline" not in answer.text
+
+
 def test_the_easing_up_an_injury_came_in_is_answered_not_escalated(real_bot):
     # corpus/red_flags.yaml stopped-by-pain: "as she pulled up" is the deceleration it went in, not a run
     # stopped by pain; Garrick's deceleration sentence answers whether that is a typical moment
