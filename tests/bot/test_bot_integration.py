@@ -570,13 +570,17 @@ def test_a_follow_up_naming_its_own_topic_shows_no_disagreement_only_the_turn_be
     assert any("causes" in c.topic for c in asked.conflicts)
 
 
+def after_a_block(real_bot, first: str, topic: str) -> list[dict]:
+    """The conversation after a first message whose answer showed the disagreement named by `topic`."""
+    shown = real_bot.ask(first)
+    assert any(topic in c.topic for c in shown.conflicts)
+    return [{"role": "user", "content": first}, {"role": "assistant", "content": shown.text}]
+
+
 def test_a_disagreement_just_shown_is_not_shown_again_unless_the_message_asks_about_it(real_bot):
     # bot/chain.py bears_on: the answer before showed whether to keep running; "what can I do instead?" quotes the
     # tendinopathy side of it again, but the runner has just read the block
-    first = "training for a 100 mile trail race and ive been told its proximal hamstring tendinopathy. do i have to stop running altogether??"
-    shown = real_bot.ask(first)
-    assert any("keep running" in c.topic for c in shown.conflicts)
-    history = [{"role": "user", "content": first}, {"role": "assistant", "content": shown.text}]
+    history = after_a_block(real_bot, "training for a 100 mile trail race and ive been told its proximal hamstring tendinopathy. do i have to stop running altogether??", "keep running")
     instead = real_bot.ask("ok say i do have to drop the running for a bit, what can i do instead to hang on to my fitness", history)
     assert not any("keep running" in c.topic for c in instead.conflicts)
     # asked about again in the message itself, it is shown again
@@ -592,10 +596,7 @@ def test_a_disagreement_just_shown_is_not_shown_again_unless_the_message_asks_ab
 def test_a_disagreement_just_shown_is_shown_again_when_only_it_says_how_long(real_bot):
     # bot/chain.py bears_on: "how long do I hold each one?" after the stretching block: the answer leads with the
     # warning for sore hamstrings, and the hold time (45 to 60 seconds) is only in the block, so it stays
-    first = "my hamstrings are sore from running. do static hamstring stretches help or hurt?? i keep reading total opposites"
-    shown = real_bot.ask(first)
-    assert any("Static stretching" in c.topic for c in shown.conflicts)
-    history = [{"role": "user", "content": first}, {"role": "assistant", "content": shown.text}]
+    history = after_a_block(real_bot, "my hamstrings are sore from running. do static hamstring stretches help or hurt?? i keep reading total opposites", "Static stretching")
     hold = real_bot.ask("ok if i do them anyway, when should i do them and how long do i hold each one?", history)
     assert "45 to 60" not in " ".join([hold.lead.text, *(p.text for p in hold.items)])
     assert any("Static stretching" in c.topic for c in hold.conflicts)
