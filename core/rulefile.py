@@ -39,7 +39,6 @@ Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_
 Expression = Annotated[str, StringConstraints(strict=True), AfterValidator(_not_blank)]
 
 
-
 def _word_list(value: object) -> frozenset[str]:
     if not isinstance(value, str) or not value.strip():
         raise PydanticCustomError("blank", "expected words separated by spaces")

@@ -264,14 +264,20 @@ def sentence_texts(text):
     return [text[s:e] for s, e in sentence_spans(text)]
 
 
+def first_turn_request(parts, text: str) -> Request:
+    """What the chain hands the planner for `text` asked first in a conversation (no disagreement sides)."""
+    settings, embeddings, snap = parts
+    question = check(text, [], settings)
+    reading = read(snap, question)
+    retrieval = retrieve(snap, embeddings, question, settings, DEFAULT, reading)
+    return Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, (), (), retrieval.follows_up, retrieval.asked, "")
+
+
 def test_a_word_naming_no_topic_is_never_the_focus(parts):
     """The focus (the asking words' rarest term the articles use) is a topic: not "though" or "actually", which
     the articles also use but which say nothing of what is asked."""
-    settings, embeddings, snap = parts
-    question = check("what would a physio actually do that i cant do myself though?", [], settings)
-    reading = read(snap, question)
-    retrieval = retrieve(snap, embeddings, question, settings, DEFAULT, reading)
-    request = Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, (), (), retrieval.follows_up, retrieval.asked, "")
+    snap = parts[2]
+    request = first_turn_request(parts, "what would a physio actually do that i cant do myself though?")
     idf = snap.generator.bank.sentences.idf
     assert {"though", "actually"} <= idf.keys()  # the articles use both: only the list of words naming no topic rules them out
     assert snap.generator._focus(request)[2] not in {"though", "actually"}
@@ -280,11 +286,8 @@ def test_a_word_naming_no_topic_is_never_the_focus(parts):
 def test_a_number_is_never_the_focus(parts):
     """A number the articles also use ("45 to 60 seconds") names no topic: "one week 15 miles, next week 45" is
     about mileage."""
-    settings, embeddings, snap = parts
-    question = check("one week 15 miles, next week 45. could the up and down be the problem for my hamstring?", [], settings)
-    reading = read(snap, question)
-    retrieval = retrieve(snap, embeddings, question, settings, DEFAULT, reading)
-    request = Request(question.text, retrieval.query, retrieval.vector, retrieval.passages, reading, (), (), retrieval.follows_up, retrieval.asked, "")
+    snap = parts[2]
+    request = first_turn_request(parts, "one week 15 miles, next week 45. could the up and down be the problem for my hamstring?")
     assert "45" in snap.generator.bank.sentences.idf  # the articles use it: only the rule rules it out
     focus = snap.generator._focus(request)[2]
     assert focus is not None and not any(ch.isdigit() for ch in focus)
