@@ -15,7 +15,7 @@ import numpy as np
 from bot.generate import Draft, Quote, Request, SentenceBank
 from bot.tuning import DEFAULT, Tuning
 from bot.understand import Measured, Reading
-from core.text import LEANS_BACK, content_terms, tells_own_experience
+from core.text import LEANS_BACK, TURNS_BACK, content_terms, tells_own_experience
 from core.types import Unit
 
 # Never said as advice: the author's own experience, the publisher's marketing, introductions and outros.
@@ -492,8 +492,10 @@ class AnswerPlanner:
             first, last = min(first, k), max(last, k)
             while first > low and LEANS_BACK.match(bank.sentences.sentences[members[first]].text):
                 first -= 1
-        # a quote never ends on a question the article goes on to answer ("… more stretching, right?")
-        while last < high and bank.sentences.sentences[members[last]].text.rstrip().endswith("?"):
+        # a quote never ends on a question the article goes on to answer ("… more stretching, right?"), nor
+        # before the sentence that turns its claim ("… rarely too tight. Instead, they are over-stretched…")
+        while last < high and (bank.sentences.sentences[members[last]].text.rstrip().endswith("?")
+                               or TURNS_BACK.match(bank.sentences.sentences[members[last + 1]].text)):
             last += 1
         return self._cut(n, self._open_at(n, first, best, request.said), last, score)
 

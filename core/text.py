@@ -107,6 +107,10 @@ LEANS_BACK = re.compile(
     # "Tight hip flexors can also add to this effect."
     r"|[A-Z][^,.]{0,40}\balso\b[^,.]{0,30}\b(?:this|these|those) [a-z]+)"
 )
+# A sentence turning the one before it ("… rarely due to them being too tight. Instead, they are typically
+# over-stretched…", "… probably won't aggravate it. However, running will."): the two are one claim, so a quote
+# never ends between them.
+TURNS_BACK = re.compile(r"^(?:Instead|However),")
 # A sentence in the author's own voice ("it didn't work for me", "In my case, …"), outside quotation marks
 # ("grade I" is a grade, not the author).
 _FIRST_PERSON = re.compile(r"(?<!grade )(?<!Grade )(?<!from )(?<!type )\bI\b(?![.-])(?! to I)|\b(?:I’m|I'm|I’ve|I've|I’d|I'd|I’ll|I'll|me|my|mine|myself)\b")
