@@ -150,6 +150,10 @@ ESCALATE = [
     (["cant straighten it or put my heel down without it killing"], "cannot-bear-weight"),
     (["I can't really put that foot flat on the floor"], "cannot-bear-weight"),
     (["I've been hopping round the flat since it went"], "cannot-bear-weight"),
+    # written without the articles, as in a second language
+    (["sprint for ball, I hear a noise like 'tak' in back of my leg and I fall down"], "pop-or-tear"),
+    (["Today I can not put the foot on floor"], "cannot-bear-weight"),
+    (["I jump on one leg in my apartment since yesterday"], "cannot-bear-weight"),
     # bruising in the runner's own picture; walking changed; worse than before resting
     (["the back of the leg from my bum to behind the knee is the colour of an aubergine"], "heavy-bruising"),
     (["I'm walking stiff-legged like a pirate"], "walking-affected"),
