@@ -349,6 +349,8 @@ FOLLOW_ON_FOREIGN = 1  # words the articles never use, at most, in a question re
 # ... or, in a longer one, this share of its content words at most ("what cardio can I do in the meantime so I
 # don't lose my fitness?": "meantime" and "lose" of five; "go heavy straight away? I'm not a total newbie")
 FOLLOW_ON_FOREIGN_SHARE = 0.4
+# A message in the articles' words alone may follow on when this close to them on its own (below min_relevance)
+FOLLOW_ON_KNOWN_WORDS_RELEVANCE = 0.2
 
 
 def follows_on(
@@ -369,7 +371,10 @@ def follows_on(
         return False
     content, foreign = scope.foreign_terms(question.text, snap.vocabulary)
     few = len(foreign) <= FOLLOW_ON_FOREIGN or len(foreign) <= FOLLOW_ON_FOREIGN_SHARE * len(content) or _asks_on(snap, question.text)
-    if not (draft.relevance >= settings.min_relevance and few and not scope.wants_creative_writing(question.text)):
+    # a message all in the articles' words may be further from them on its own ("cool. how heavy should i go to
+    # begin with?" after one-legged deadlifts); read with the conversation, it is judged as any question is
+    close = draft.relevance >= (FOLLOW_ON_KNOWN_WORDS_RELEVANCE if content and not foreign else settings.min_relevance)
+    if not (close and few and not scope.wants_creative_writing(question.text)):
         return False
     return named_before or earlier_covered()
 

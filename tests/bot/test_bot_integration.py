@@ -674,3 +674,25 @@ def test_a_follow_up_naming_no_topic_asks_what_the_turn_before_asked_not_its_sto
     first = "should I static stretch my hamstrings after runs?"
     history = _after(real_bot, first)
     assert any("stretching" in c.topic.lower() for c in real_bot.ask("but doesn't static stretching make a sore hamstring worse?", history).conflicts)
+
+
+def test_a_quote_never_ends_before_the_sentence_that_turns_its_claim(real_bot):
+    # "… rarely due to them being too tight or shortened." is half a claim: "Instead, they are typically
+    # over-stretched…" completes it
+    answer = real_bot.ask("physio said my hamstrings arent tight they're 'overstretched'?? how does that even work, they feel tight af")
+    assert "rarely due to them being too tight" in answer.lead.text
+    assert "Instead, they are typically over-stretched" in answer.lead.text
+
+
+def test_everyday_words_for_what_sets_it_off_and_at_first_reach_the_articles_answer(real_bot):
+    answer = real_bot.ask("going stir crazy not running with my hamstring strain. what can i do at the gym that won't set it off?")
+    assert answer.lead.text.startswith("Pedaling the elliptical trainer or stationary bike")
+    # "to begin with" is when, not a topic; a follow-up all in the articles' words is read with the conversation
+    history = _after(real_bot, "just bought a set of dumbbells so i can do one-legged deadlifts and bridges for my dodgy hamstring. right idea?")
+    answer = real_bot.ask("cool. how heavy should i go to begin with?", history)
+    assert not answer.out_of_scope and answer.lead.text.startswith("Start with bodyweight exercises")
+
+
+def test_what_a_runner_makes_of_the_advice_does_not_make_a_question_foreign(real_bot):
+    answer = real_bot.ask("my run coach keeps banging on about glute work. i just want to run. why should i bother?")
+    assert not answer.out_of_scope and "training your glutes and hamstrings" in answer.lead.text

@@ -227,6 +227,11 @@ def test_a_question_that_may_follow_on_from_the_conversation_is_read_with_it_bef
     assert not follows_on(snap, check("how many sets should i do?", [], settings), close, settings)  # nothing to follow on from
     assert not follows_on(snap, check("how many sets should i do?", strength, settings), far, settings)
     assert not follows_on(snap, check("who won the world cup in 2018?", strength, settings), far, settings)
+    # a message all in the articles' words may be a little further from them on its own; one with words they
+    # never use may not
+    nearer = Draft(lead=None, relevance=0.25)
+    assert follows_on(snap, check("how heavy should i go to begin with?", strength, settings), nearer, settings)
+    assert not follows_on(snap, check("how heavy a barbell should i get?", strength, settings), nearer, settings)
     assert not follows_on(snap, check("write me a poem about sets and reps", strength, settings), close, settings)
     # a conversation that never named the hamstring is about it when its message before was covered
     warm_up = [{"role": "user", "content": "what should a proper warm up look like before a run?"}, {"role": "assistant", "content": "…"}]
