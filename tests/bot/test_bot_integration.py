@@ -696,3 +696,12 @@ def test_everyday_words_for_what_sets_it_off_and_at_first_reach_the_articles_ans
 def test_what_a_runner_makes_of_the_advice_does_not_make_a_question_foreign(real_bot):
     answer = real_bot.ask("my run coach keeps banging on about glute work. i just want to run. why should i bother?")
     assert not answer.out_of_scope and "training your glutes and hamstrings" in answer.lead.text
+
+
+def test_everyday_words_for_stair_training_and_fragility_reach_the_articles_answer(real_bot):
+    # stair sessions are training on stairs ("Adding in new terrain especially running stairs and uphill!")
+    answer = real_bot.ask("added stadium stair sessions to my week for some extra power and now the backs of both thighs ache after every run. coincidence?")
+    assert "running stairs and uphill" in answer.lead.text
+    # "easier to hurt" is being susceptible to injury (Dr. Rue: the unit crosses two joints)
+    answer = real_bot.ask("why is it always the hamstring that goes? what makes it so much easier to hurt than other leg muscles?")
+    assert "crosses both the hip joint and the knee joint" in answer.lead.text
