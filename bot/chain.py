@@ -25,7 +25,7 @@ from bot.guardrails.scope import ScopeRules, corpus_vocabulary
 from bot.plan import AnswerPlanner, UnitBank
 from bot.retrieval import build_retriever, leaned_on, to_passage
 from bot.tuning import DEFAULT, Tuning
-from bot.understand import Measured, QuestionReader, Reading
+from bot.understand import Measured, QuestionReader, Reading, asked_measure
 from core.unit_questions import ask_vectors, load_unit_questions
 from core.text import POINTS_BACK, message_sentences, words
 from core.embeddings import QueryCache, load_embeddings, model_label
@@ -279,7 +279,7 @@ def bears_on(snap: Snapshot, conflict: Conflict, asked: tuple[str, list[str]], d
     if topic is not None and topic.spoken_of_in(message):
         return True
     if conflict.topic in said:
-        return _measured_only_in(conflict, draft, snap.rules.questions.measures.get(reading.intent) if reading and reading.intent else None)
+        return _measured_only_in(conflict, draft, asked_measure(snap.rules.questions.measures, reading))
     if topic is not None and any(topic.spoken_of_in(e) for e in earlier):
         return True
     quoted = [q.text for q in draft.quotes]

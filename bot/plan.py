@@ -14,7 +14,7 @@ import numpy as np
 
 from bot.generate import Draft, Quote, Request, SentenceBank
 from bot.tuning import DEFAULT, Tuning
-from bot.understand import Measured, Reading
+from bot.understand import Measured, Reading, asked_measure
 from core.text import LEANS_BACK, TURNS_BACK, content_terms, tells_own_experience
 from core.types import Unit
 
@@ -398,15 +398,16 @@ class AnswerPlanner:
             asked, meant = asked | (meant - RELATIONS if asked & RELATIONS else meant), set()
         # (nor a number: "one week 15 miles, next week 45" is about mileage, not the "45 to 60 seconds" of a stretch)
         no_focus = bank.common | self.no_topic
-        known = sorted(term for term in asked & named - no_focus if term in idf and not _numeric(term)) or sorted(
-            term for term in meant - no_focus if term in idf and not _numeric(term)
-        )
+
+        def usable(terms: set[str]) -> list[str]:
+            return sorted(term for term in terms - no_focus if term in idf and not _numeric(term))
+
+        known = usable(asked & named) or usable(meant)
         focus = max(known, key=idf.__getitem__) if known else None
         return asked, meant, focus
 
     def _measure(self, reading: Reading | None) -> Measured | None:
-        """How a passage states what a "how long" ("how much", "when") question asks for; None for other intents."""
-        return self.measures.get(reading.intent) if reading and reading.intent else None
+        return asked_measure(self.measures, reading)
 
     def _not_for(self, n: int, reading: Reading | None) -> set[int]:
         """Positions in unit n's members of sentences not said to this runner: what a severe tear needs, to one

@@ -116,6 +116,11 @@ class Reading:
     alternatives: tuple[str, ...] = ()  # the things compared ("a physio or a massage therapist?"), a few words each
 
 
+def asked_measure(measures: dict[str, Measured], reading: Reading | None) -> Measured | None:
+    """How a passage states what a "how long" ("how much", "when") question asks for; None for other intents."""
+    return measures.get(reading.intent) if reading and reading.intent else None
+
+
 def _whole_words(expression: str) -> re.Pattern:
     return re.compile(rf"(?<![a-z0-9])(?:{expression})(?![a-z0-9])")
 
