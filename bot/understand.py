@@ -30,6 +30,9 @@ class Bridge(RuleModel):
     words: list[str]
     means: str
     named: bool = True
+    # the articles never discuss it: read as itself only so it is not taken for another word ("menstrual cycle" is
+    # not the bike), and named as a gap ("The articles don't discuss the menstrual cycle.")
+    gap: bool = False
 
 
 class Measure(RuleModel):
@@ -212,7 +215,7 @@ class QuestionReader:
         found = [m.group() for m in self.bridge.finditer(text)]
         expansion = " ".join(dict.fromkeys(self.means[w].means for w in found if self.means[w].means))
         unnamed = tuple(dict.fromkeys((w, self.means[w].means) for w in found if not self.means[w].named))
-        gap = self._gap(question.text, vocabulary, corpus_text)
+        gap = next((self.means[w].means for w in found if self.means[w].gap), None) or self._gap(question.text, vocabulary, corpus_text)
         prevention = bool(self.prevention.search(text))
         no_professional = bool(self.no_professional.search(everything))
         # a runner who says it isn't an injury, asking what to do, has no severe tear either ("a bit achy, I

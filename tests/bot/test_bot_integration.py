@@ -705,3 +705,33 @@ def test_everyday_words_for_stair_training_and_fragility_reach_the_articles_answ
     # "easier to hurt" is being susceptible to injury (Dr. Rue: the unit crosses two joints)
     answer = real_bot.ask("why is it always the hamstring that goes? what makes it so much easier to hurt than other leg muscles?")
     assert "crosses both the hip joint and the knee joint" in answer.lead.text
+
+
+def test_what_a_fault_does_to_the_hamstring_leads_with_its_effect_not_the_fix(real_bot):
+    # "what does that do to them?" of overstriding: "your hamstrings work overtime to compensate", not the form cues
+    history = _after(real_bot, "genuine question, what are the muscles at the back of my thigh actually doing while i run?")
+    answer = real_bot.ask("and if my foot lands way out ahead of my body, what does that do to them?", history)
+    assert "hamstrings work overtime to compensate" in answer.lead.text
+
+
+def test_how_to_know_enough_was_done_leads_with_the_articles_test_for_it(real_bot):
+    history = _after(real_bot, "honestly i just lace up and go straight out the door. what should i be doing before a run so my hamstrings stop moaning?")
+    answer = real_bot.ask("how do i know when i've done enough of that?", history)
+    assert "you haven’t warmed up vigorously enough" in answer.lead.text
+
+
+def test_a_thing_listed_only_so_it_is_not_misread_is_named_as_a_gap(real_bot):
+    answer = real_bot.ask("does where i am in my menstrual cycle change my risk of pulling a hamstring? my niggles flare the week before my period")
+    assert answer.text.startswith("The articles don't discuss the menstrual cycle.")
+
+
+def test_what_to_keep_an_eye_on_so_it_doesnt_come_back_is_prevention(real_bot):
+    history = _after(real_bot, "6 weeks out with a hamstring strain, finally pain free on easy runs. can i just jump back on my old marathon plan?")
+    answer = real_bot.ask("ok and once im fully back, what do i need to keep an eye on long term so it doesnt come back?", history)
+    assert answer.lead.text.startswith("Strictly monitor the terrain you run on")
+
+
+def test_an_ache_after_a_session_that_felt_fine_is_not_answered_with_a_severe_tear(real_bot):
+    history = _after(real_bot, "coach wants me to put marathon-pace chunks into my long runs. my hamstrings have been dodgy in the past. how do i ease into it")
+    answer = real_bot.ask("did 8k at MP on sat. felt grand during and right after but sunday morning the left hammy was achy walking downstairs. does that count?", history)
+    assert "surgical repair" not in answer.text and "weight-bearing may not be possible" not in answer.text

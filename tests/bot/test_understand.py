@@ -49,6 +49,11 @@ def read(text: str, *earlier: str):
         # how quick, without "-ly", till a difference is noticed
         ("and how quick should i expect to notice a difference?", "how-long"),
         ("how fast will i notice a difference from the massage?", "how-long"),
+        # asked to explain a term: what it is
+        ("my consultant's letter says 'ischial tuberosity origin'. could you explain where that is?", "what-is"),
+        ("where exactly is the sitting bone?", "what-is"),
+        # how to know enough of something is done: on what condition
+        ("how do i know when i've done enough of that?", "when"),
     ],
 )
 def test_intent(text, intent):
@@ -168,6 +173,10 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("both hamstrings cramped at mile 17. is that a salt thing? should i be taking electrolyte tabs on race day?", "salt or electrolyte tabs"),
         # another muscle's strain, asked about by a runner who says it isn't the hamstring this time
         ("not my hamstring this time. how long do groin strains usually take before i can run again?", "groin"),
+        # read as itself only so that "cycle" is not the bike: the articles never discuss it
+        ("does where i am in my menstrual cycle change my risk of pulling a hamstring?", "the menstrual cycle"),
+        ("my niggles flare the week before my period, is that a thing?", "the menstrual cycle"),
+        ("is the spin bike ok for my hamstring?", None),
     ],
 )
 def test_what_the_articles_never_discuss_is_named(text, gap):
@@ -321,6 +330,9 @@ def test_referral_passages_are_recognised():
         # a severe injury named in the message is asked about, unless it is denied
         (["physio said its a grade 1 strain", "ok so what would a grade 3 actually feel like? how would i even know"], False),
         (["grade 1, can walk fine, definitely not a rupture. what should i do?"], True),
+        # low-grade words: an ache the morning after a session that felt fine
+        (["did 8k at MP. felt grand during and right after but sunday morning the hammy was achy. does that count?"], True),
+        (["hamstring feels a bit achy after intervals, what should i change?"], True),
     ],
 )
 def test_a_runner_who_says_the_injury_is_mild_is_noticed(turns, mild):
@@ -363,6 +375,10 @@ def test_too_much_too_soon_is_read_as_the_articles_load_changes():
         ("which sessions are winding it up?", "aggravate"),
         # a bridge's words are not a typo's target: "saying" stays "saying"
         ("every1 keeps saying RICE", "saying"),
+        # "jump on it" is acting early, not jumping
+        ("first twinge this week. if i jump on it now, what does that look like?", "caught early"),
+        # keeping an eye on something is monitoring it
+        ("what do i keep an eye on long term?", "monitor"),
     ],
 )
 def test_runners_everyday_phrases_are_read_as_the_articles_words(message, read_as):
@@ -379,6 +395,7 @@ def test_runners_shorthand_and_asides_are_read_plainly():
 def test_keeping_it_that_way_is_prevention():
     assert read("all good now. what mobility should i do to keep it that way?").prevention
     assert not read("what mobility should i do?").prevention
+    assert read("once im fully back, what do i keep an eye on so it doesnt come back?").prevention
 
 
 @pytest.mark.parametrize(
