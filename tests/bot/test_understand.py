@@ -272,6 +272,10 @@ def test_assessment_and_self_care_after_a_red_flag():
         ("how do i tell if its a mild strain or just tightness?", ()),
         # an injury that keeps coming back is a recurring one, not a runner coming back from it
         ("3rd time this year my hammy has flared up. why does it keep coming back", ()),
+        # a pull told as past history is not a fresh injury
+        ("hamstrings have always been super tight. is that why ive pulled them twice in 2 years?", ()),
+        ("pulled it last season, now it feels tight again. stretch more?", ()),
+        ("pulled my hamstring yesterday, should i stretch?", ("injured",)),
         # where the hamstring meets the buttock is where its tendon is irritated
         ("pain high up where hamstring meets bum. hurts the first mile, goes once im warm", ("tendinopathy", "sore")),
     ],
@@ -379,6 +383,8 @@ def test_too_much_too_soon_is_read_as_the_articles_load_changes():
         ("first twinge this week. if i jump on it now, what does that look like?", "caught early"),
         # keeping an eye on something is monitoring it
         ("what do i keep an eye on long term?", "monitor"),
+        # mileage "all over the place" is the articles' erratic training
+        ("travel for work so my mileage is all over the place", "dramatic variations in mileage"),
     ],
 )
 def test_runners_everyday_phrases_are_read_as_the_articles_words(message, read_as):
