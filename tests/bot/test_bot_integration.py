@@ -707,17 +707,24 @@ def test_everyday_words_for_stair_training_and_fragility_reach_the_articles_answ
     assert "crosses both the hip joint and the knee joint" in answer.lead.text
 
 
+def _lead_after(real_bot, first: str, then: str) -> str:
+    """The lead of the answer to `then`, asked after `first`."""
+    return real_bot.ask(then, _after(real_bot, first)).lead.text
+
+
 def test_what_a_fault_does_to_the_hamstring_leads_with_its_effect_not_the_fix(real_bot):
     # "what does that do to them?" of overstriding: "your hamstrings work overtime to compensate", not the form cues
-    history = _after(real_bot, "genuine question, what are the muscles at the back of my thigh actually doing while i run?")
-    answer = real_bot.ask("and if my foot lands way out ahead of my body, what does that do to them?", history)
-    assert "hamstrings work overtime to compensate" in answer.lead.text
+    assert "hamstrings work overtime to compensate" in _lead_after(
+        real_bot, "genuine question, what are the muscles at the back of my thigh actually doing while i run?",
+        "and if my foot lands way out ahead of my body, what does that do to them?",
+    )
 
 
 def test_how_to_know_enough_was_done_leads_with_the_articles_test_for_it(real_bot):
-    history = _after(real_bot, "honestly i just lace up and go straight out the door. what should i be doing before a run so my hamstrings stop moaning?")
-    answer = real_bot.ask("how do i know when i've done enough of that?", history)
-    assert "you haven’t warmed up vigorously enough" in answer.lead.text
+    assert "you haven’t warmed up vigorously enough" in _lead_after(
+        real_bot, "honestly i just lace up and go straight out the door. what should i be doing before a run so my hamstrings stop moaning?",
+        "how do i know when i've done enough of that?",
+    )
 
 
 def test_a_thing_listed_only_so_it_is_not_misread_is_named_as_a_gap(real_bot):
@@ -726,12 +733,23 @@ def test_a_thing_listed_only_so_it_is_not_misread_is_named_as_a_gap(real_bot):
 
 
 def test_what_to_keep_an_eye_on_so_it_doesnt_come_back_is_prevention(real_bot):
-    history = _after(real_bot, "6 weeks out with a hamstring strain, finally pain free on easy runs. can i just jump back on my old marathon plan?")
-    answer = real_bot.ask("ok and once im fully back, what do i need to keep an eye on long term so it doesnt come back?", history)
-    assert answer.lead.text.startswith("Strictly monitor the terrain you run on")
+    assert _lead_after(
+        real_bot, "6 weeks out with a hamstring strain, finally pain free on easy runs. can i just jump back on my old marathon plan?",
+        "ok and once im fully back, what do i need to keep an eye on long term so it doesnt come back?",
+    ).startswith("Strictly monitor the terrain you run on")
 
 
 def test_an_ache_after_a_session_that_felt_fine_is_not_answered_with_a_severe_tear(real_bot):
     history = _after(real_bot, "coach wants me to put marathon-pace chunks into my long runs. my hamstrings have been dodgy in the past. how do i ease into it")
     answer = real_bot.ask("did 8k at MP on sat. felt grand during and right after but sunday morning the left hammy was achy walking downstairs. does that count?", history)
     assert "surgical repair" not in answer.text and "weight-bearing may not be possible" not in answer.text
+
+
+def test_a_pull_told_as_history_and_erratic_mileage_reach_the_articles_answer(real_bot):
+    # "ive pulled them twice in 2 years" is not a fresh injury: the injured side of the stretching disagreement
+    # ("Do not stretch the injured muscles right away") doesn't lead
+    answer = real_bot.ask("I cant even get near my toes lol, hamstrings have always been super tight. is that why ive pulled them twice in 2 years? should flexibility be my main focus now?")
+    assert "Flexibility can play a role" in answer.lead.text
+    # mileage "all over the place" is Fitzgerald's erratic training
+    answer = real_bot.ask("my job has me travelling half the month so my mileage is all over the place - like 25k one week and 80k the next. could that be why my hamstrings keep flaring up?")
+    assert "Dramatic variations in mileage" in answer.lead.text
