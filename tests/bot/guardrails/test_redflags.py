@@ -191,6 +191,7 @@ INFORMATIONAL = [
     (["sharp pain in the back of my thigh on the last rep, kept going and it eased off"], "sudden-severe-pain"),
     # already in a doctor's care: pain that won't settle is answered, with the note (not-improving's under_care)
     (["GP mentioned a cortisone injection for my high hamstring tendinopathy that just won't settle. do they work?"], "not-improving"),
+    (["I commute by bike and was recently told I have proximal hamstring tendinopathy. I've stopped running but it isn't settling. Could the cycling be part of it?"], "not-improving"),
     # what a diagnosis means: "this mean the muscle is torn?"
     (["Doctor tell me I have first degree hamstring strain. This mean the muscle is torn?"], "pop-or-tear"),
     (["physio said grade 1. does that mean its torn?"], "pop-or-tear"),
