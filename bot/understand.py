@@ -284,7 +284,9 @@ class QuestionReader:
             runs: list[list[tuple[int, str]]] = [[]]
             for position, match in enumerate(_TOKEN.finditer(APOSTROPHES.sub("", sentence))):
                 word = match.group().lower()
-                if word in self.not_a_topic or word in self.bridged_words or len(runs[-1]) == GAP_WORDS:
+                # (a thing's name ends at the thing: "fish oil / omega 3 capsules" names fish oil, then the capsules)
+                ended = bool(runs[-1]) and self._is_a_thing(runs[-1][-1][1]) and not self._is_a_thing(word)
+                if word in self.not_a_topic or word in self.bridged_words or len(runs[-1]) == GAP_WORDS or ended:
                     runs.append([])
                 if word not in self.not_a_topic and word not in self.bridged_words:
                     runs[-1].append((position, match.group()))
