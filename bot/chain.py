@@ -316,12 +316,13 @@ def _states_side(quote: str, topic: ConflictTopic, text: str) -> bool:
     return quote in text or topic.spoken_of_in(text)
 
 
-def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Draft, settings: Settings) -> bool:
+def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Draft, settings: Settings, asked: str = "") -> bool:
     """Do the articles cover the question? Decided from retrieval evidence and topic.
 
     Nothing close retrieved → no; a question naming the hamstring → yes; any other needs strong
     similarity, or its rarer words found in the retrieved passages, or moderate similarity with few words
-    the articles (and the reviewed red-flag rules) never use. Creative writing is never covered.
+    the articles (and the reviewed red-flag rules) never use: in the message, or in `asked` when given (its
+    asking sentences, `asking_sentences`). Creative writing is never covered.
     """
     s, scope = settings, snap.rules.scope
     if scope.wants_creative_writing(question.text) or draft.relevance < s.min_relevance or draft.lead is None:
@@ -332,7 +333,7 @@ def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Dra
     named_before = _named_before(scope, question)
     if scope.complains_elsewhere(question.text) and not named_before:
         return False  # another part of the body: "always get a stitch in my side", "how do I fix runner's knee?"
-    content, foreign = scope.foreign_terms(question.text, snap.vocabulary)
+    content, foreign = scope.foreign_terms(asked or question.text, snap.vocabulary)
     # A conversation already about the hamstring keeps its subject: "how many reps?" follows on from it,
     # as long as it brings in nothing the articles don't know.
     if not foreign and not scope.changes_subject(question.text) and named_before:
@@ -343,6 +344,23 @@ def covered(snap: Snapshot, question: Question, retrieval: Retrieval, draft: Dra
         or snap.bank.coverage(question.text, retrieval.passages) >= s.scope_min_coverage
         or (draft.relevance >= s.scope_moderate_relevance and share < s.scope_max_foreign_share)
     )
+
+
+def asking_sentences(text: str) -> str:
+    """The sentences of a message that ask, when others only tell; "" when none or all ask. The words "got a
+    foam roller for xmas… the leaflet that came with it is useless" or "my son has a kettlebell i could pinch"
+    bring in say nothing of what is asked ("am i meant to use it before my runs or after?", "should i be using
+    weights straight away?")."""
+    sentences = message_sentences(text)
+    asking = [s for s in sentences if s.rstrip().endswith("?")]
+    return " ".join(asking) if asking and len(asking) < len(sentences) else ""
+
+
+def _foreign_readings(scope: ScopeRules, text: str, vocabulary: set[str]) -> list[tuple[list[str], list[str]]]:
+    """(content words, those the articles never use) of the whole message, and of its asking sentences alone
+    when others only tell: either may show it is on the articles' ground. (The asking sentences alone never show
+    it isn't: its story's known words may be what makes "ready to try a short jog yet?" theirs.)"""
+    return [scope.foreign_terms(part, vocabulary) for part in filter(None, (text, asking_sentences(text)))]
 
 
 FOLLOW_ON_FOREIGN = 1  # words the articles never use, at most, in a question read as following on ("sets") ...
@@ -369,8 +387,9 @@ def follows_on(
     named_before = _named_before(scope, question)
     if scope.complains_elsewhere(question.text) and not named_before:
         return False
-    content, foreign = scope.foreign_terms(question.text, snap.vocabulary)
-    few = len(foreign) <= FOLLOW_ON_FOREIGN or len(foreign) <= FOLLOW_ON_FOREIGN_SHARE * len(content) or _asks_on(snap, question.text)
+    readings = _foreign_readings(scope, question.text, snap.vocabulary)
+    content, foreign = readings[0]
+    few = any(len(f) <= FOLLOW_ON_FOREIGN or len(f) <= FOLLOW_ON_FOREIGN_SHARE * len(c) for c, f in readings) or _asks_on(snap, question.text)
     # a message all in the articles' words may be further from them on its own ("cool. how heavy should i go to
     # begin with?" after one-legged deadlifts); read with the conversation, it is judged as any question is
     close = draft.relevance >= (FOLLOW_ON_KNOWN_WORDS_RELEVANCE if content and not foreign else settings.min_relevance)
@@ -417,7 +436,9 @@ def in_scope(
     if covered(snap, question, retrieval, draft, settings):
         return conflicts, draft
     if not follows_on(snap, question, draft, settings, lambda: earlier_covered(snap, embeddings, question, settings, tuning)):
-        return None
+        # a message whose asking sentences are on the articles' ground, whatever the rest tells
+        asked = asking_sentences(question.text)
+        return (conflicts, draft) if asked and covered(snap, question, retrieval, draft, settings, asked) else None
     retrieval = retrieve(snap, embeddings, question, settings, tuning, reading, fold=True)
     conflicts, draft = plan_answer(snap, question, retrieval, reading)
     if covered(snap, question, retrieval, draft, settings) or (draft.lead is not None and draft.relevance >= settings.min_relevance):

@@ -418,6 +418,18 @@ def test_a_longer_follow_up_with_a_few_everyday_words_the_articles_never_use_is_
     assert real_bot.ask("any good banana bread recipes with walnuts?", history).out_of_scope
 
 
+def test_words_the_articles_never_use_in_what_a_message_only_tells_do_not_get_its_question_declined(real_bot):
+    # bot/chain.py asking_sentences: "xmas", "leaflet" and "useless" are in the sentences that tell, not the one that asks
+    answer = real_bot.ask("got a foam roller for xmas 🎄 am i meant to use it before my runs or after? the leaflet that came with it is useless")
+    assert not answer.out_of_scope and "before and after running" in answer.lead.text
+    history = _after(real_bot, "58F, run 3x a week, never lifted a weight in my life. physio wants me doing single leg deadlifts and bridges for my hamstrings")
+    answer = real_bot.ask("should i be using weights straight away? my son has a kettlebell i could pinch", history)
+    assert not answer.out_of_scope and "Start with bodyweight exercises" in answer.lead.text
+    # another subject told around a question is still declined
+    assert real_bot.ask("our cat has started weeing right next to the litter tray instead of in it. any idea why?").out_of_scope
+    assert real_bot.ask("my car has been making a clunking noise. any idea what it is before my run tomorrow?").out_of_scope
+
+
 def test_a_follow_up_opening_with_a_question_about_what_was_said_is_answered_whatever_its_story(real_bot):
     # bot/chain.py _asks_on: "car", "park" and "set" are the runner's story, not what the question is about
     history = _after(real_bot, "run straight after night shifts and my hamstring always pulls a bit in the first mile. do i need a warm up or just start slow?")
