@@ -765,3 +765,13 @@ def test_a_pull_told_as_history_and_erratic_mileage_reach_the_articles_answer(re
     # mileage "all over the place" is Fitzgerald's erratic training
     answer = real_bot.ask("my job has me travelling half the month so my mileage is all over the place - like 25k one week and 80k the next. could that be why my hamstrings keep flaring up?")
     assert "Dramatic variations in mileage" in answer.lead.text
+
+
+def test_what_would_happen_without_the_hamstrings_leads_with_what_would_follow(real_bot):
+    # the "what-happens" intent and its measure: "your knee would hyperextend", not how a strain run on gets worse
+    assert "your knee would hyperextend" in real_bot.ask(
+        "Random question from a curious beginner: what would actually happen to my knee if my hamstrings didn't do their job while I run?"
+    ).lead.text
+    assert "your knee would hyperextend" in _lead_after(
+        real_bot, "total beginner here. what do the hamstrings actually do when you run?", "lol ok so what would happen if they just stopped doing that job",
+    )

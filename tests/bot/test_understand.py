@@ -54,6 +54,11 @@ def read(text: str, *earlier: str):
         ("where exactly is the sitting bone?", "what-is"),
         # how to know enough of something is done: on what condition
         ("how do i know when i've done enough of that?", "when"),
+        # what would follow without something
+        ("so what would happen to my knee if they didnt do that job", "what-happens"),
+        ("lol ok so what would happen if they just stopped doing that job", "what-happens"),
+        # ... not what follows from doing it: that is what a strain does when run on
+        ("what happens if i just keep going and ignore it til race day", None),
     ],
 )
 def test_intent(text, intent):
