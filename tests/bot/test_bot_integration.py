@@ -775,3 +775,10 @@ def test_what_would_happen_without_the_hamstrings_leads_with_what_would_follow(r
     assert "your knee would hyperextend" in _lead_after(
         real_bot, "total beginner here. what do the hamstrings actually do when you run?", "lol ok so what would happen if they just stopped doing that job",
     )
+
+
+def test_other_bits_to_roll_are_the_muscles_around_the_hamstring(real_bot):
+    # corpus/questions.yaml: "other bits" means the quads and hip flexors Fitzgerald names
+    assert real_bot.ask("If its my hamstring thats the problem do I just foam roll the hamstring or other bits too?").lead.text.startswith(
+        "Use a foam roller to work on your quads, hamstrings and hip flexors."
+    )
