@@ -782,3 +782,13 @@ def test_other_bits_to_roll_are_the_muscles_around_the_hamstring(real_bot):
     assert real_bot.ask("If its my hamstring thats the problem do I just foam roll the hamstring or other bits too?").lead.text.startswith(
         "Use a foam roller to work on your quads, hamstrings and hip flexors."
     )
+
+
+def test_pain_that_spread_while_running_on_the_hamstring_is_answered_with_compensation(real_bot):
+    # corpus/questions.yaml: "the calf… too", "started hurting too" is "the body starts protecting one area and loading another"
+    for first, then in (
+        ("F54, half mara runner. ignored a tight hammy for about 2 months and now the back of my knee and calf on the same side ache too. connected?", None),
+        ("left hamstring has been achy for about 6 weeks, i've just kept running on it cos its not that bad", "now my right side has started hurting too - hip and calf. could that be connected or just coincidence?"),
+    ):
+        answer = real_bot.ask(then, _after(real_bot, first)) if then else real_bot.ask(first)
+        assert "the body starts protecting one area and loading another" in answer.lead.text
