@@ -792,3 +792,14 @@ def test_pain_that_spread_while_running_on_the_hamstring_is_answered_with_compen
     ):
         answer = real_bot.ask(then, _after(real_bot, first)) if then else real_bot.ask(first)
         assert "the body starts protecting one area and loading another" in answer.lead.text
+
+
+def test_what_the_hamstrings_do_argued_about_or_a_clinicians_word_for_an_old_injury_is_answered_not_escalated(real_bot):
+    # the semantic signal: "he says hamstrings only bend the knee" is ordinary talk (corpus/red_flags.yaml
+    # `ordinary`), not weakness when bending the knee
+    answer = real_bot.ask("settling an argument w my husband. he says hamstrings only bend the knee so they dont matter much for running uphill. i say they do more than that. who's right")
+    assert answer.escalation is None and answer.lead is not None
+    answer = real_bot.ask("my physio keeps using the word 'eccentric' for why my hamstring went. what does that actually mean in plain english and why is it risky?")
+    assert answer.escalation is None and answer.lead is not None
+    # weakness of their own still escalates
+    assert real_bot.ask("since I hurt my hamstring my knee feels weak when I try to bend it").escalation is not None

@@ -192,6 +192,8 @@ INFORMATIONAL = [
     # already in a doctor's care: pain that won't settle is answered, with the note (not-improving's under_care)
     (["GP mentioned a cortisone injection for my high hamstring tendinopathy that just won't settle. do they work?"], "not-improving"),
     (["I commute by bike and was recently told I have proximal hamstring tendinopathy. I've stopped running but it isn't settling. Could the cycling be part of it?"], "not-improving"),
+    # in a clinician's care: what the physio says of why it went is answered, with the note
+    (["my physio keeps using the word 'eccentric' for why my hamstring went. what does that actually mean in plain english?"], "pop-or-tear"),
     # a pop denied: something went, but walked on, "just sore since"; answered, with the note that a pop is a reason
     (["felt something go at the back of my thigh on sat's tempo. no pop or anything dramatic, just sore since, walking fine"], "pop-or-tear"),
     # what a diagnosis means: "this mean the muscle is torn?"
