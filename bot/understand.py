@@ -334,7 +334,8 @@ class QuestionReader:
     def _names_a_thing(self, run: list[tuple[int, str]]) -> bool:
         # a word in capitals is a name when it is short, like an acronym ("PRP", "MRI", "BFR"); a longer one is
         # shouted ("has FINALLY calmed down")
-        named = any(w.isalpha() and ((w.isupper() and 1 < len(w) <= ACRONYM_LETTERS and not ROMAN.fullmatch(w)) or (w.istitle() and position > 0)) for position, w in run)
+        # (a single letter is no name: the "E" of "A&E doctor wrote…")
+        named = any(w.isalpha() and len(w) > 1 and ((w.isupper() and len(w) <= ACRONYM_LETTERS and not ROMAN.fullmatch(w)) or (w.istitle() and position > 0)) for position, w in run)
         return named or self._ends_in_a_thing(run)
 
     def _ends_in_a_thing(self, run: list[tuple[int, str]]) -> bool:

@@ -149,6 +149,8 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("is it true tight quads matter more than tight hamstrings?", None),  # "tight" is no thing; "tights" are
         ("PHT diagnosis but i love leg day. do i have to drop any of it?", None),
         ("do compression tights help?", "compression tights"),
+        # a single letter is no name
+        ("A&E doctor wrote 'first-degree hamstring injury' on my discharge note. does that mean its torn?? theres no bruise or anything", None),
         # a thing's name ends at the thing: the next words name another
         ("would fish oil / omega 3 capsules help calm down my high hamstring tendon? someone at parkrun swears by them", "fish oil or omega 3 capsules"),
         ("i row as well as run. strained my hamstring (mild) on wednesday - ok to keep doing my erg sessions while it settles?", "erg"),
