@@ -19,6 +19,9 @@ from core.text import APOSTROPHES, POINTS_BACK, STOPWORDS, content_terms, is_typ
 DEFAULT_PATH = PROJECT_ROOT / "corpus" / "questions.yaml"
 QUESTIONS_VERSION = 1
 COMPARES = re.compile(r"\b(?:which|better|best|worse|vs|versus)\b")  # a question comparing things named before it
+# a verdict asked with no object of its own ("any good for a tight sore hamstring?", "worth using on a strained
+# hammy?"): on the thing the sentence before names
+VERDICT_OPENS = re.compile(r"^\W*(?:(?:is|are) (?:it|they|this|that) )?(?:any good|worth (?:using|trying|buying|getting|it|a go|a try)|(?:does|do|would|will) (?:it|they|this|that) (?:even |actually |really )?(?:work|help))\b")
 GAP_WORDS = 4  # longest phrase named as a gap ("carbon plated super shoes")
 ACRONYM_LETTERS = 5  # longest word in capitals read as a name ("PRP", "MRI"), not as shouting ("FINALLY")
 ASIDE_WORDS = 6  # longest sentence a question may point back past to what it asks about ("no change at all.")
@@ -326,7 +329,7 @@ class QuestionReader:
         # where do they go?"), not at the sentence before
         # a verdict or a comparison asked of nothing named ("legit or waste of money?", "which is better?") is
         # asked of what the sentence before names; advice asked of nothing ("what can I do?") is not
-        return (pointer is not None and not self.subject & set(said[:pointer])) or (
+        return (pointer is not None and not self.subject & set(said[:pointer])) or bool(VERDICT_OPENS.search(question)) or (
             bool(COMPARES.search(question) or self.intents["works"].search(question))
             and not [w for w in words(question) if w not in STOPWORDS and len(w) > 1 and w not in self.not_a_topic]
         )

@@ -149,6 +149,10 @@ def test_everyday_words_are_read_as_the_articles_words():
         ("is it true tight quads matter more than tight hamstrings?", None),  # "tight" is no thing; "tights" are
         ("PHT diagnosis but i love leg day. do i have to drop any of it?", None),
         ("do compression tights help?", "compression tights"),
+        # a verdict asked with no object of its own is on the thing the sentence before names
+        ("saw one of those TENS/EMS muscle stimulator pads on amazon for £30. worth using on a strained hammy to speed things up?", "TENS EMS"),
+        ("my sister got me a gua sha scraping tool, she swears by it for her neck. any good for a tight sore hamstring?", "gua sha scraping tool"),
+        ("i foam roll every night. any good for a tight hamstring?", None),
         # a single letter is no name
         ("A&E doctor wrote 'first-degree hamstring injury' on my discharge note. does that mean its torn?? theres no bruise or anything", None),
         # a thing's name ends at the thing: the next words name another
