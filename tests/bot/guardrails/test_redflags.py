@@ -29,6 +29,8 @@ ESCALATE = [
     # a pop, snap, crack or tearing feeling
     (["I felt a pop in my hamstring during intervals"], "pop-or-tear"),
     (["heard a loud snap in my hammy sprinting for the bus"], "pop-or-tear"),
+    # a clinician's earlier word doesn't cover a new pop (the `explained` context is only a clinician's term asked about)
+    (["my physio said it was just tightness but yesterday I felt a pop in my hamstring on the track"], "pop-or-tear"),
     # in a second language: a strong pain, walking like a penguin
     (["yesterday I run very fast for catch the tram. very strong pain in back of leg"], "sudden-severe-pain"),
     (["I feel like elastic band is break in my leg. now I walk like penguin"], "walking-affected"),
